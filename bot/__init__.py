@@ -1,0 +1,1 @@
+"""Application wiring: settings, storage, the CLI, the console and the Telegram bot."""

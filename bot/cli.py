@@ -1,0 +1,169 @@
+"""Command line: `python run_bot.py ask|kb|db|console|run ...`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from knowledge.districts import require_district
+from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
+
+from .config import load_settings
+from .setup import InvalidKnowledge, open_app, validate_files
+
+
+def _settings_or_exit():
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            print(f"配置错误 {name}: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _district_arg(value: str | None) -> str | None:
+    try:
+        return require_district(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_ask(args) -> int:
+    app = open_app(_settings_or_exit())
+    engine = app.knowledge.engine
+    if args.jsonl:
+        out = sys.stdout
+        for lineno, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                req = json.loads(line)
+                question = req.get("q") if isinstance(req, dict) else None
+                district = req.get("district") if isinstance(req, dict) else None
+                result = engine.answer(str(question or ""), district).to_json()
+            except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+                result = {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
+                          "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.flush()
+        return 0
+    question = " ".join(args.question)
+    answer = engine.answer(question, args.district)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(answer.as_text())
+    return 0
+
+
+def cmd_kb(args) -> int:
+    if args.kb_command == "validate":
+        try:
+            files = load_all(Path(args.data_dir))
+        except KnowledgeFileError as exc:
+            print(f"FAIL: {exc}")
+            return 1
+        problems = validate_files(files)
+        for p in problems:
+            print(p)
+        n = len(files.faq_raw)
+        print(f"{'FAIL' if problems else 'OK'}: {n} entries checked, {len(problems)} problem(s)")
+        return 1 if problems else 0
+    if args.kb_command == "import":
+        try:
+            app = open_app(_settings_or_exit(), load_knowledge=False)
+            from .setup import import_files
+            report = import_files(app.repos, load_all(Path(args.data_dir)), force=args.force)
+        except InvalidKnowledge as exc:
+            for p in exc.problems:
+                print(p)
+            print(f"FAIL: nothing imported, {len(exc.problems)} problem(s)")
+            return 1
+        print(f"OK: {len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
+              f"{report.documents} document(s) loaded")
+        for entry_id in report.conflicts:
+            print(f"kept admin edit: {entry_id} (the file changed too; --force overwrites)")
+        return 0
+    if args.kb_command == "export":
+        app = open_app(_settings_or_exit(), load_knowledge=False)
+        written = export_entries(app.repos.knowledge.all_entries(), Path(args.out))
+        for path in written:
+            print(f"wrote {path}")
+        return 0
+    if args.kb_command == "stats":
+        from knowledge.stats import coverage_report
+        app = open_app(_settings_or_exit())
+        print(coverage_report(app.knowledge.engine))
+        return 0
+    return 2
+
+
+def cmd_db(args) -> int:
+    app = open_app(_settings_or_exit(), load_knowledge=False)
+    print(f"OK: schema at head ({app.settings.database_url.split('://')[0]})")
+    return 0
+
+
+def cmd_console(args) -> int:
+    from .console import run_console
+    run_console(open_app(_settings_or_exit()))
+    return 0
+
+
+def cmd_run(args) -> int:
+    settings = _settings_or_exit()
+    if not settings.telegram_bot_token:
+        print("未设置 TELEGRAM_BOT_TOKEN，启动控制台对话模式。", file=sys.stderr)
+        from .console import run_console
+        run_console(open_app(settings))
+        return 0
+    from .telegram_app import run_telegram
+    return run_telegram(open_app(settings)) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_bot.py", description="工会福利问答机器人")
+    sub = p.add_subparsers(dest="command")
+
+    ask = sub.add_parser("ask", help="answer a question (or JSON lines from stdin with --jsonl)")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--district", type=_district_arg, default=None)
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--jsonl", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    kb = sub.add_parser("kb", help="knowledge-base files: validate, import, export, stats")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    for name in ("validate", "import"):
+        k = kb_sub.add_parser(name)
+        k.add_argument("--data-dir", default=str(DATA_DIR))
+        if name == "import":
+            k.add_argument("--force", action="store_true", help="overwrite admin edits with the files")
+    exp = kb_sub.add_parser("export")
+    exp.add_argument("--out", default=str(DATA_DIR / "faq"))
+    kb_sub.add_parser("stats")
+    kb.set_defaults(func=cmd_kb)
+
+    db = sub.add_parser("db", help="database: upgrade to the newest schema")
+    db.add_argument("db_command", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+
+    sub.add_parser("console", help="chat in the terminal").set_defaults(func=cmd_console)
+    sub.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console").set_defaults(
+        func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return args.func(args)

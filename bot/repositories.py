@@ -1,0 +1,341 @@
+"""The repository layer: the only place that speaks SQL. Handlers and the CLI call these."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
+
+from .db import Database
+from .models import (AdminRow, AuditRow, FaqRow, FeedbackRow, KbMetaRow, QueryLogRow, SourceDocumentRow,
+                     StationRow, SynonymRow, UserPreferenceRow, utcnow)
+
+KB_VERSION = "kb_version"
+
+
+def _entry_from_row(row: FaqRow) -> FaqEntry:
+    return FaqEntry(
+        id=row.id, question=row.question, answer=row.answer, district=row.district, category=row.category,
+        alternates=list(row.alternates or []), keywords=list(row.keywords or []),
+        sources=[SourceRef(s["document"], s["quote"]) for s in row.sources or []], active=row.active,
+    )
+
+
+def _apply_entry(row: FaqRow, entry: FaqEntry) -> None:
+    row.question, row.answer, row.district, row.category = entry.question, entry.answer, entry.district, entry.category
+    row.alternates, row.keywords = list(entry.alternates), list(entry.keywords)
+    row.sources = [{"document": s.document, "quote": s.quote} for s in entry.sources]
+    row.active = entry.active
+
+
+def _doc_from_row(row: SourceDocumentRow) -> SourceDocument:
+    return SourceDocument(id=row.id, title=row.title, district=row.district, years=row.years,
+                          publisher=row.publisher or "", text=row.text, union_text_ends_at=row.union_text_ends_at)
+
+
+def _station_from_row(row: StationRow) -> Station:
+    return Station(id=row.id, name=row.name, district=row.district, latitude=row.latitude, longitude=row.longitude,
+                   kind=row.kind, address=row.address, hours=row.hours, services=list(row.services or []),
+                   is_example=row.is_example, active=row.active)
+
+
+@dataclass
+class KnowledgeSnapshot:
+    """Everything the engine indexes, read in one transaction."""
+    version: int
+    entries: list[FaqEntry]
+    documents: list[SourceDocument]
+    synonyms: list[list[str]]
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)   # edited by an admin and changed in the files
+    documents: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+
+class KnowledgeRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # ------------------------------------------------------------ reading
+    def version(self) -> int:
+        with self.db.transaction() as s:
+            row = s.get(KbMetaRow, KB_VERSION)
+            return int(row.value) if row else 0
+
+    def snapshot(self) -> KnowledgeSnapshot:
+        with self.db.transaction() as s:
+            row = s.get(KbMetaRow, KB_VERSION)
+            entries = [_entry_from_row(r) for r in s.scalars(select(FaqRow).where(FaqRow.active.is_(True))
+                                                              .order_by(FaqRow.id))]
+            docs = [_doc_from_row(r) for r in s.scalars(select(SourceDocumentRow).order_by(SourceDocumentRow.id))]
+            synonyms = [[r.canonical, *r.variants] for r in s.scalars(select(SynonymRow).order_by(SynonymRow.id))]
+            return KnowledgeSnapshot(int(row.value) if row else 0, entries, docs, synonyms)
+
+    def get_entry(self, entry_id: str) -> FaqEntry | None:
+        with self.db.transaction() as s:
+            row = s.get(FaqRow, entry_id)
+            return _entry_from_row(row) if row else None
+
+    def all_entries(self, include_retired: bool = True) -> list[FaqEntry]:
+        with self.db.transaction() as s:
+            q = select(FaqRow).order_by(FaqRow.id)
+            if not include_retired:
+                q = q.where(FaqRow.active.is_(True))
+            return [_entry_from_row(r) for r in s.scalars(q)]
+
+    def documents(self) -> list[SourceDocument]:
+        with self.db.transaction() as s:
+            return [_doc_from_row(r) for r in s.scalars(select(SourceDocumentRow).order_by(SourceDocumentRow.id))]
+
+    def count_entries(self) -> int:
+        with self.db.transaction() as s:
+            return s.scalar(select(func.count()).select_from(FaqRow)) or 0
+
+    # ------------------------------------------------------------ writing
+    @staticmethod
+    def _bump(s) -> None:
+        row = s.get(KbMetaRow, KB_VERSION, with_for_update=True)
+        if row is None:
+            s.add(KbMetaRow(key=KB_VERSION, value=1))
+        else:
+            row.value = int(row.value) + 1
+
+    @staticmethod
+    def _audit(s, actor: str, action: str, target_type: str, target_id: str | None,
+               before: dict | None, after: dict | None) -> None:
+        s.add(AuditRow(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                       before=before, after=after))
+
+    def save_entry(self, entry: FaqEntry, actor: str, action: str | None = None) -> None:
+        """Adds or replaces one entry, with its revision, in one transaction."""
+        with self.db.transaction() as s:
+            row = s.get(FaqRow, entry.id)
+            before = _entry_from_row(row).content() if row else None
+            if row is None:
+                row = FaqRow(id=entry.id)
+                s.add(row)
+            _apply_entry(row, entry)
+            row.updated_by = actor
+            row.updated_at = utcnow()
+            self._audit(s, actor, action or ("update" if before else "create"), "faq", entry.id,
+                        before, entry.content())
+            self._bump(s)
+
+    def save_document(self, doc: SourceDocument, actor: str) -> None:
+        with self.db.transaction() as s:
+            row = s.get(SourceDocumentRow, doc.id)
+            before = _doc_from_row(row).as_dict() if row else None
+            if row is None:
+                row = SourceDocumentRow(id=doc.id)
+                s.add(row)
+            row.title, row.district, row.years, row.publisher = doc.title, doc.district, doc.years, doc.publisher
+            row.text, row.union_text_ends_at, row.added_by = doc.text, doc.union_text_ends_at, actor
+            self._audit(s, actor, "update" if before else "create", "document", doc.id, before, doc.as_dict())
+            self._bump(s)
+
+    def import_knowledge(self, entries: list[FaqEntry], documents: list[SourceDocument],
+                         synonyms: list[list[str]], actor: str = "import", force: bool = False) -> ImportReport:
+        """Loads file content idempotently, in one transaction.
+
+        A file change replaces the database copy only while no admin has edited that entry since
+        the last import; otherwise it is reported as a conflict (use force to overwrite).
+        """
+        report = ImportReport()
+        with self.db.transaction() as s:
+            for doc in documents:
+                row = s.get(SourceDocumentRow, doc.id)
+                if row is None or (row.text, row.title, row.district, row.years) != \
+                        (doc.text, doc.title, doc.district, doc.years):
+                    before = _doc_from_row(row).as_dict() if row else None
+                    if row is None:
+                        row = SourceDocumentRow(id=doc.id)
+                        s.add(row)
+                    row.title, row.district, row.years, row.publisher = doc.title, doc.district, doc.years, doc.publisher
+                    row.text, row.union_text_ends_at, row.added_by = doc.text, doc.union_text_ends_at, actor
+                    self._audit(s, actor, "import", "document", doc.id, before, {"id": doc.id, "title": doc.title})
+                    report.documents += 1
+            existing_syn = {r.canonical: r for r in s.scalars(select(SynonymRow))}
+            syn_changed = False
+            for group in synonyms:
+                canonical, variants = group[0], list(group[1:])
+                row = existing_syn.get(canonical)
+                if row is None:
+                    s.add(SynonymRow(canonical=canonical, variants=variants))
+                    syn_changed = True
+                elif list(row.variants) != variants:
+                    row.variants = variants
+                    syn_changed = True
+            for entry in entries:
+                new_hash = entry.content_hash()
+                row = s.get(FaqRow, entry.id)
+                if row is None:
+                    row = FaqRow(id=entry.id, file_hash=new_hash, updated_by=actor)
+                    _apply_entry(row, entry)
+                    s.add(row)
+                    self._audit(s, actor, "import", "faq", entry.id, None, entry.content())
+                    report.added.append(entry.id)
+                    continue
+                current = _entry_from_row(row)
+                if row.file_hash == new_hash or current.content_hash() == new_hash:
+                    row.file_hash = new_hash
+                    report.unchanged += 1
+                    continue
+                edited_by_admin = row.file_hash is not None and current.content_hash() != row.file_hash
+                if edited_by_admin and not force:
+                    report.conflicts.append(entry.id)
+                    continue
+                _apply_entry(row, entry)
+                row.file_hash, row.updated_by, row.updated_at = new_hash, actor, utcnow()
+                self._audit(s, actor, "import", "faq", entry.id, current.content(), entry.content())
+                report.updated.append(entry.id)
+            if report.changed or report.documents or syn_changed:
+                self._bump(s)
+        return report
+
+
+class StationRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def active(self) -> list[Station]:
+        with self.db.transaction() as s:
+            return [_station_from_row(r) for r in s.scalars(select(StationRow).where(StationRow.active.is_(True))
+                                                               .order_by(StationRow.id))]
+
+    def get(self, station_id: str) -> Station | None:
+        with self.db.transaction() as s:
+            row = s.get(StationRow, station_id)
+            return _station_from_row(row) if row else None
+
+    def replace_many(self, stations: list[Station], actor: str) -> int:
+        """Upserts a batch in one transaction; returns how many rows changed."""
+        changed = 0
+        with self.db.transaction() as s:
+            for st in stations:
+                row = s.get(StationRow, st.id)
+                before = _station_from_row(row).__dict__.copy() if row else None
+                if row is None:
+                    row = StationRow(id=st.id)
+                    s.add(row)
+                for key in ("name", "district", "kind", "latitude", "longitude", "address", "hours",
+                            "is_example", "active"):
+                    setattr(row, key, getattr(st, key))
+                row.services = list(st.services)
+                after = st.__dict__.copy()
+                if before != after:
+                    changed += 1
+                    KnowledgeRepository._audit(s, actor, "update" if before else "create", "station", st.id,
+                                               before, after)
+            if changed:
+                KnowledgeRepository._bump(s)
+        return changed
+
+
+class PreferenceRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def district_of(self, user_id: int) -> str | None:
+        with self.db.transaction() as s:
+            row = s.get(UserPreferenceRow, user_id)
+            return row.district if row else None
+
+    def set_district(self, user_id: int, district: str | None) -> None:
+        with self.db.transaction() as s:
+            row = s.get(UserPreferenceRow, user_id)
+            if row is None:
+                s.add(UserPreferenceRow(user_id=user_id, district=district))
+            else:
+                row.district = district
+
+
+@dataclass
+class LoggedQuery:
+    question: str
+    district: str | None
+    matched: bool
+    kind: str
+    faq_id: str | None
+    score: float
+    user_id: int | None = None
+    channel: str = "telegram"
+    latency_ms: float | None = None
+
+
+class QueryLogRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def record(self, q: LoggedQuery) -> int:
+        with self.db.transaction() as s:
+            row = QueryLogRow(user_id=q.user_id, channel=q.channel, question=q.question[:1000], district=q.district,
+                              matched=q.matched, kind=q.kind, faq_id=q.faq_id, score=q.score,
+                              latency_ms=q.latency_ms)
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
+        since = datetime.now(timezone.utc) - timedelta(days=days)
+        with self.db.transaction() as s:
+            rows = s.execute(select(QueryLogRow.question, QueryLogRow.district, QueryLogRow.created_at)
+                             .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
+                             .order_by(QueryLogRow.created_at.desc()).limit(limit))
+            return [tuple(r) for r in rows]
+
+
+class FeedbackRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def record(self, user_id: int | None, faq_id: str | None, question: str | None, helpful: bool,
+               query_id: int | None = None) -> None:
+        with self.db.transaction() as s:
+            s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
+                              query_id=query_id))
+
+
+class AdminRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def is_admin(self, user_id: int) -> bool:
+        with self.db.transaction() as s:
+            return s.get(AdminRow, user_id) is not None
+
+    def ensure(self, user_ids: list[int], added_by: str) -> None:
+        with self.db.transaction() as s:
+            for uid in user_ids:
+                if s.get(AdminRow, uid) is None:
+                    s.add(AdminRow(user_id=uid, added_by=added_by))
+
+
+@dataclass
+class Repositories:
+    """All repositories over one database, built once at start-up."""
+    db: Database
+    knowledge: KnowledgeRepository = field(init=False)
+    stations: StationRepository = field(init=False)
+    preferences: PreferenceRepository = field(init=False)
+    queries: QueryLogRepository = field(init=False)
+    feedback: FeedbackRepository = field(init=False)
+    admins: AdminRepository = field(init=False)
+
+    def __post_init__(self):
+        self.knowledge = KnowledgeRepository(self.db)
+        self.stations = StationRepository(self.db)
+        self.preferences = PreferenceRepository(self.db)
+        self.queries = QueryLogRepository(self.db)
+        self.feedback = FeedbackRepository(self.db)
+        self.admins = AdminRepository(self.db)

@@ -1,0 +1,61 @@
+"""Opening the application: settings, database migrated, knowledge files loaded."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from knowledge.kbfiles import KnowledgeFiles, load_all
+from knowledge.validate import Problem, Validator
+
+from .config import Settings, load_settings
+from .db import Database
+from .live_knowledge import LiveKnowledge
+from .repositories import ImportReport, Repositories
+
+log = logging.getLogger(__name__)
+
+
+class InvalidKnowledge(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the knowledge files")
+        self.problems = problems
+
+
+def validate_files(files: KnowledgeFiles) -> list[Problem]:
+    validator = Validator(files.documents, [c["name"] for c in files.categories])
+    return validator.check_all(files.faq_raw)
+
+
+def import_files(repos: Repositories, files: KnowledgeFiles | None = None, force: bool = False) -> ImportReport:
+    """Validates every file first; nothing is written unless all of it is valid."""
+    files = files or load_all()
+    problems = validate_files(files)
+    if problems:
+        raise InvalidKnowledge(problems)
+    return repos.knowledge.import_knowledge(files.entries(), files.documents, files.synonyms, force=force)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    repos: Repositories
+    knowledge: LiveKnowledge
+
+
+def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> App:
+    """Migrates the database and loads the knowledge files (idempotent; admin edits are kept)."""
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    db.migrate()
+    repos = Repositories(db)
+    if load_knowledge:
+        report = import_files(repos)
+        if report.changed:
+            log.info("knowledge imported: %d added, %d updated", len(report.added), len(report.updated))
+        for entry_id in report.conflicts:
+            log.warning("kept the admin's edit of %s; the file changed too (kb import --force to overwrite)",
+                        entry_id)
+    if settings.admin_ids:
+        repos.admins.ensure(settings.admin_ids, added_by="settings")
+    return App(settings, db, repos, LiveKnowledge(repos, settings.kb_refresh_seconds))

@@ -1,0 +1,136 @@
+"""Reading and writing the version-controlled knowledge files under knowledge/data/."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .model import FaqEntry, SourceDocument, Station
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LINE_KEY = "__line__"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers the line each mapping starts on, so errors can name it."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[LINE_KEY] = node.start_mark.line + 1
+        return mapping
+
+
+class KnowledgeFileError(ValueError):
+    """A file that cannot be read at all (bad YAML, wrong top-level shape)."""
+
+
+def load_yaml(text: str, name: str = "<text>") -> object:
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark else ""
+        raise KnowledgeFileError(f"{name} {where}：YAML 格式错误（{getattr(exc, 'problem', exc)}）") from exc
+
+
+def strip_lines(value):
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != LINE_KEY}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+@dataclass
+class KnowledgeFiles:
+    documents: list[SourceDocument] = field(default_factory=list)
+    categories: list[dict] = field(default_factory=list)
+    synonyms: list[list[str]] = field(default_factory=list)
+    faq_raw: list[tuple[str, dict]] = field(default_factory=list)   # (file name, raw mapping)
+
+    def entries(self) -> list[FaqEntry]:
+        return [FaqEntry.from_content(strip_lines(raw)) for _, raw in self.faq_raw]
+
+
+def load_documents(data_dir: Path = DATA_DIR) -> list[SourceDocument]:
+    meta = strip_lines(load_yaml((data_dir / "sources.yaml").read_text("utf-8"), "sources.yaml"))
+    docs = []
+    for d in meta["documents"]:
+        docs.append(SourceDocument(
+            id=str(d["id"]), title=d["title"], district=d.get("district"), years=str(d["years"]),
+            publisher=d.get("publisher", ""), text=(data_dir / d["file"]).read_text("utf-8"),
+            union_text_ends_at=d.get("union_text_ends_at"),
+        ))
+    return docs
+
+
+def load_faq_file(path: Path) -> list[tuple[str, dict]]:
+    data = load_yaml(path.read_text("utf-8"), path.name)
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise KnowledgeFileError(f"{path.name}：顶层应为 `entries:` 列表")
+    return [(path.name, raw) for raw in data["entries"]]
+
+
+def load_all(data_dir: Path = DATA_DIR) -> KnowledgeFiles:
+    files = KnowledgeFiles()
+    files.documents = load_documents(data_dir)
+    files.categories = strip_lines(load_yaml((data_dir / "categories.yaml").read_text("utf-8")))["categories"]
+    syn = strip_lines(load_yaml((data_dir / "synonyms.yaml").read_text("utf-8"), "synonyms.yaml"))
+    files.synonyms = [list(map(str, g)) for g in syn.get("groups", [])]
+    for path in sorted((data_dir / "faq").glob("*.yaml")):
+        files.faq_raw.extend(load_faq_file(path))
+    return files
+
+
+def load_stations_file(path: Path) -> list[tuple[int, dict]]:
+    data = load_yaml(path.read_text("utf-8"), path.name)
+    if not isinstance(data, dict) or not isinstance(data.get("stations"), list):
+        raise KnowledgeFileError(f"{path.name}：顶层应为 `stations:` 列表")
+    return [(raw.get(LINE_KEY, 0) if isinstance(raw, dict) else 0, strip_lines(raw)) for raw in data["stations"]]
+
+
+def station_from_raw(raw: dict) -> Station:
+    return Station(
+        id=str(raw["id"]), name=str(raw["name"]), district=raw.get("district"),
+        latitude=float(raw["latitude"]), longitude=float(raw["longitude"]),
+        kind=str(raw.get("kind") or "爱心驿站"), address=raw.get("address"), hours=raw.get("hours"),
+        services=[str(s) for s in raw.get("services") or []], is_example=bool(raw.get("is_example", False)),
+        active=bool(raw.get("active", True)),
+    )
+
+
+# ------------------------------------------------------------------ export
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper, value: str):
+    style = ">" if len(value) > 60 and "\n" not in value else ("|" if "\n" in value else None)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_entries(entries: list[FaqEntry]) -> str:
+    body = {"entries": [e.content() for e in entries]}
+    return yaml.dump(body, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+FILE_FOR_DISTRICT = {"拱墅区": "gongshu.yaml", "富阳区": "fuyang.yaml", "临平区": "linping.yaml",
+                     "上虞区": "shangyu.yaml", "建德市": "jiande.yaml", None: "general.yaml"}
+
+
+def export_entries(entries: list[FaqEntry], out_dir: Path) -> list[Path]:
+    """Writes entries back as one file per district; returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    by_file: dict[str, list[FaqEntry]] = {}
+    for e in sorted(entries, key=lambda e: e.id):
+        by_file.setdefault(FILE_FOR_DISTRICT.get(e.district, "other.yaml"), []).append(e)
+    written = []
+    for name, group in sorted(by_file.items()):
+        path = out_dir / name
+        path.write_text(dump_entries(group), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,185 @@
+"""Scoring questions against FAQ phrasings.
+
+Everything is compared on phonetic codes (one character per syllable), so
+homophone typos and pinyin input meet their words. A phrasing's score is how much
+of the question it explains (IDF-weighted coverage of syllables and syllable
+pairs, order-free, since Chinese reorders freely: 体检免费 / 免费体检) and how much
+of itself the question contains, plus a little character-level exactness.
+Weighting by IDF is the gate that keeps "北京到上海的高铁多少钱" from matching an
+entry on 多少 alone: unseen and rare syllables weigh most.
+
+The index is built once per knowledge-base version; a question touches only the
+postings of its own syllable pairs and rarer syllables.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .districts import aliases
+from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code, strip_fillers
+
+MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
+COMMON_SHARE = 0.08            # syllables in more phrasings than this share only score, never retrieve
+MAX_CANDIDATES = 400
+
+_DISTRICT_ALIASES = aliases()
+_DISTRICT_RE = re.compile("|".join(map(re.escape, _DISTRICT_ALIASES)))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A text after normalisation: what the matcher compares."""
+    text: str            # normalised characters (synonyms canonical, fillers and districts removed)
+    code: str            # phonetic code of `text`
+    districts: tuple[str, ...]  # districts named in the original text, in order, full names
+
+
+class TextPreparer:
+    def __init__(self, synonyms: SynonymMap):
+        self.synonyms = synonyms
+
+    def prepare(self, raw: str) -> Prepared:
+        text = base_form(raw)[: MAX_QUERY_CHARS * 2]
+        found: list[str] = []
+        for m in _DISTRICT_RE.finditer(text):
+            name = _DISTRICT_ALIASES[m.group(0)]
+            if name not in found:
+                found.append(name)
+        text = _DISTRICT_RE.sub("", text)
+        text = strip_fillers(self.synonyms.apply(text))[:MAX_QUERY_CHARS]
+        code = pinyin_runs_to_code(text) or phonetic_code(text)
+        return Prepared(text, code, tuple(found))
+
+
+def _bigrams(code: str) -> set[str]:
+    return {code[i:i + 2] for i in range(len(code) - 1)}
+
+
+@dataclass
+class _Phrasing:
+    key: int              # index of the thing it belongs to (an entry, or a passage)
+    text: str
+    uni: frozenset[str]
+    bi: frozenset[str]
+    uni_weight: float
+    bi_weight: float
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: int
+    score: float          # 0–100
+    coverage: float       # IDF-weighted share of the question found in the phrasing, 0–1
+    phrasing: str
+
+
+class PhrasingIndex:
+    """IDF-weighted, order-free syllable matching over many short texts, each tagged with a key.
+
+    Coverage is measured against everything known for a key (all its phrasings together),
+    precision and exactness against its single closest phrasing. `background` texts only
+    inform the IDF, so words common in union documents weigh less than words never seen.
+    """
+
+    def __init__(self, items: list[tuple[int, Prepared]], background: list[Prepared] = ()):
+        self._phrasings: list[_Phrasing] = []
+        bag_uni: dict[int, set[str]] = defaultdict(set)
+        bag_bi: dict[int, set[str]] = defaultdict(set)
+        raw: list[tuple[int, Prepared, frozenset[str], frozenset[str]]] = []
+        for key, prep in items:
+            if not prep.code:
+                continue
+            uni, bi = frozenset(prep.code), frozenset(_bigrams(prep.code))
+            bag_uni[key] |= uni
+            bag_bi[key] |= bi
+            raw.append((key, prep, uni, bi))
+        df_uni: dict[str, int] = defaultdict(int)
+        df_bi: dict[str, int] = defaultdict(int)
+        docs = [(bag_uni[k], bag_bi[k]) for k in bag_uni]
+        docs += [(set(b.code), _bigrams(b.code)) for b in background if b.code]
+        for us, bs in docs:
+            for c in us:
+                df_uni[c] += 1
+            for b in bs:
+                df_bi[b] += 1
+        self._n = max(len(docs), 1)
+        self._idf_uni = {c: self._idf(d) for c, d in df_uni.items()}
+        self._idf_bi = {b: self._idf(d) for b, d in df_bi.items()}
+        self._unseen = self._idf(0)
+        self._bag_uni = {k: frozenset(v) for k, v in bag_uni.items()}
+        self._bag_bi = {k: frozenset(v) for k, v in bag_bi.items()}
+        post_uni: dict[str, list[int]] = defaultdict(list)
+        post_bi: dict[str, list[int]] = defaultdict(list)
+        for pid, (key, prep, uni, bi) in enumerate(raw):
+            self._phrasings.append(_Phrasing(
+                key, prep.text, uni, bi,
+                sum(self._idf_uni.get(c, self._unseen) for c in uni),
+                sum(self._idf_bi.get(b, self._unseen) for b in bi) or 1e-9))
+            for c in uni:
+                post_uni[c].append(pid)
+            for b in bi:
+                post_bi[b].append(pid)
+        limit = max(50, int(COMMON_SHARE * len(self._phrasings)))
+        self._post_uni = {c: p for c, p in post_uni.items() if len(p) <= limit}
+        self._post_bi = dict(post_bi)
+
+    def _idf(self, df: int) -> float:
+        return math.log((self._n + 1) / (df + 0.5)) + 0.1
+
+    def __len__(self) -> int:
+        return len(self._phrasings)
+
+    def search(self, query: Prepared, allowed=None, limit: int = 10) -> list[Hit]:
+        """Best phrasing per key, best first; `allowed(key)` filters keys (e.g. by district)."""
+        code = query.code
+        if not code:
+            return []
+        q_uni = {c: self._idf_uni.get(c, self._unseen) for c in set(code)}
+        q_bi = {b: self._idf_bi.get(b, self._unseen) for b in _bigrams(code)}
+        q_uni_total = sum(q_uni.values())
+        q_bi_total = sum(q_bi.values())
+
+        candidates: dict[int, float] = defaultdict(float)
+        for b, w in q_bi.items():
+            for pid in self._post_bi.get(b, ()):
+                candidates[pid] += w
+        for c, w in q_uni.items():
+            for pid in self._post_uni.get(c, ()):
+                candidates[pid] += w * 0.5
+        if len(candidates) > MAX_CANDIDATES:
+            top = sorted(candidates.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
+            pids = [pid for pid, _ in top]
+        else:
+            pids = list(candidates)
+
+        coverage_of: dict[int, float] = {}
+        best: dict[int, Hit] = {}
+        for pid in pids:
+            p = self._phrasings[pid]
+            key = p.key
+            if allowed is not None and not allowed(key):
+                continue
+            coverage = coverage_of.get(key)
+            if coverage is None:
+                bu, bb = self._bag_uni[key], self._bag_bi[key]
+                cov_uni = sum(w for c, w in q_uni.items() if c in bu) / q_uni_total
+                if q_bi_total:
+                    coverage = 0.5 * cov_uni + 0.5 * sum(w for b, w in q_bi.items() if b in bb) / q_bi_total
+                else:                       # one-syllable question
+                    coverage = cov_uni
+                coverage_of[key] = coverage
+            m_uni = sum(w for c, w in q_uni.items() if c in p.uni)
+            m_bi = sum(w for b, w in q_bi.items() if b in p.bi)
+            precision = 0.5 * m_uni / p.uni_weight + 0.5 * m_bi / p.bi_weight if q_bi_total \
+                else m_uni / p.uni_weight
+            exact = fuzz.ratio(query.text, p.text) / 100.0
+            score = 100.0 * (0.55 * coverage + 0.30 * precision + 0.15 * exact)
+            hit = best.get(key)
+            if hit is None or score > hit.score:
+                best[key] = Hit(key, score, coverage, p.text)
+        return sorted(best.values(), key=lambda h: -h.score)[:limit]

@@ -1,0 +1,65 @@
+"""Source-passage fallback: when no FAQ entry fits, a sentence of the documents may.
+
+The documents hold more detail than any FAQ. A sentence is offered, quoted and
+cited, only when it explains nearly all of the question; the bar is higher
+than for FAQ entries because a sentence has no curated alternates.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .matcher import PhrasingIndex, Prepared, TextPreparer
+from .model import SourceDocument
+
+PASSAGE_SCORE = 50.0
+PASSAGE_COVERAGE = 0.85
+MIN_QUERY_SYLLABLES = 4
+_SPLIT = re.compile(r"(?<=[。！？；])|\n+")
+
+
+@dataclass(frozen=True)
+class Passage:
+    document: SourceDocument
+    sentence: str
+    score: float
+
+
+def sentences(text: str) -> list[str]:
+    out = []
+    for part in _SPLIT.split(text):
+        part = re.sub(r"\s+", "", part or "")
+        if len(part) >= 12:
+            out.append(part)
+    return out
+
+
+class PassageIndex:
+    def __init__(self, preparer: TextPreparer, documents: list[SourceDocument]):
+        self._items: list[tuple[SourceDocument, str]] = []
+        prepared: list[tuple[int, Prepared]] = []
+        for doc in documents:
+            for sentence in sentences(doc.union_text()):
+                prepared.append((len(self._items), preparer.prepare(sentence)))
+                self._items.append((doc, sentence))
+        self._prepared = [prep for _, prep in prepared]
+        self._index = PhrasingIndex(prepared)
+
+    def prepared_sentences(self) -> list[Prepared]:
+        """The documents' sentences, normalised: background word statistics for FAQ matching."""
+        return self._prepared
+
+    def best(self, query: Prepared, district: str | None) -> Passage | None:
+        if len(query.code) < MIN_QUERY_SYLLABLES:
+            return None
+        allowed = None
+        if district:
+            allowed = lambda k: self._items[k][0].district in (None, district)  # noqa: E731
+        hits = self._index.search(query, allowed, limit=1)
+        if not hits:
+            return None
+        hit = hits[0]
+        if hit.coverage < PASSAGE_COVERAGE or hit.score < PASSAGE_SCORE:
+            return None
+        doc, sentence = self._items[hit.key]
+        return Passage(doc, sentence, hit.score)
