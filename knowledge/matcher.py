@@ -99,17 +99,13 @@ class PhrasingIndex:
             bag_bi[key] |= bi
             raw.append((key, prep, uni, bi))
         df_uni: dict[str, int] = defaultdict(int)
-        df_bi: dict[str, int] = defaultdict(int)
         docs = [(bag_uni[k], bag_bi[k]) for k in bag_uni]
         docs += [(set(b.code), _bigrams(b.code)) for b in background if b.code]
         for us, bs in docs:
             for c in us:
                 df_uni[c] += 1
-            for b in bs:
-                df_bi[b] += 1
         self._n = max(len(docs), 1)
         self._idf_uni = {c: self._idf(d) for c, d in df_uni.items()}
-        self._idf_bi = {b: self._idf(d) for b, d in df_bi.items()}
         self._unseen = self._idf(0)
         self._bag_uni = {k: frozenset(v) for k, v in bag_uni.items()}
         self._bag_bi = {k: frozenset(v) for k, v in bag_bi.items()}
@@ -119,7 +115,7 @@ class PhrasingIndex:
             self._phrasings.append(_Phrasing(
                 key, prep.text, uni, bi,
                 sum(self._idf_uni.get(c, self._unseen) for c in uni),
-                sum(self._idf_bi.get(b, self._unseen) for b in bi) or 1e-9))
+                sum(self._w_bi(b) for b in bi) or 1e-9))
             for c in uni:
                 post_uni[c].append(pid)
             for b in bi:
@@ -131,6 +127,14 @@ class PhrasingIndex:
     def _idf(self, df: int) -> float:
         return math.log((self._n + 1) / (df + 0.5)) + 0.1
 
+    def _w_uni(self, c: str) -> float:
+        return self._idf_uni.get(c, self._unseen)
+
+    def _w_bi(self, b: str) -> float:
+        """A pair weighs what its syllables weigh: pairs across word boundaries are mostly unseen,
+        and an unseen pair of common syllables ("共有") says nothing about the topic."""
+        return 0.5 * (self._w_uni(b[0]) + self._w_uni(b[1]))
+
     def __len__(self) -> int:
         return len(self._phrasings)
 
@@ -139,8 +143,8 @@ class PhrasingIndex:
         code = query.code
         if not code:
             return []
-        q_uni = {c: self._idf_uni.get(c, self._unseen) for c in set(code)}
-        q_bi = {b: self._idf_bi.get(b, self._unseen) for b in _bigrams(code)}
+        q_uni = {c: self._w_uni(c) for c in set(code)}
+        q_bi = {b: self._w_bi(b) for b in _bigrams(code)}
         q_uni_total = sum(q_uni.values())
         q_bi_total = sum(q_bi.values())
 
