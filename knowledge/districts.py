@@ -5,6 +5,7 @@ everything downstream works with the full official name.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -63,3 +64,33 @@ def union_of(district: str | None) -> str:
 def aliases() -> dict[str, str]:
     """Every textual alias (lower-case) mapped to the full name, longest first."""
     return {k: v.name for k, v in sorted(_ALIASES.items(), key=lambda kv: -len(kv[0]))}
+
+
+# Places people may ask about that the bot has no documents for. A question about them must not be
+# answered with a served district's programme.
+_OTHER_CITIES = ("北京", "上海", "天津", "重庆", "广州", "深圳", "南京", "苏州", "宁波", "温州", "嘉兴", "湖州",
+                 "金华", "衢州", "舟山", "台州", "丽水", "义乌", "武汉", "成都", "西安", "长沙", "郑州", "合肥",
+                 "厦门", "福州", "青岛", "济南", "沈阳", "大连", "哈尔滨", "昆明", "南昌", "无锡", "常州", "香港",
+                 "澳门", "台湾", "全国", "外省", "国外")
+_NOT_PLACES = ("社区", "园区", "城区", "景区", "小区", "市区", "辖区", "全区", "本区", "该区", "各区", "新区",
+               "开发区", "经开区", "地区", "县区", "区县", "城市", "全市", "本市", "各市", "区级", "市级", "县级",
+               "街区", "商圈", "示范区", "先行区", "高地区", "工区", "片区", "校区", "专区", "灾区", "山区",
+               "郊区", "老城区", "主城区", "核心区", "功能区", "保税区", "试验区", "都市")
+_PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(区|县|市)")
+
+
+def foreign_place(text: str) -> str | None:
+    """A city or district named in the text that the bot does not serve ("滨江区", "北京"), if any."""
+    for city in _OTHER_CITIES:
+        if city in text:
+            return city
+    for m in _PLACE_RE.finditer(text):
+        place = m.group(0)
+        if canonical_district(place) or any(place.endswith(w) or w.endswith(place) for w in _NOT_PLACES):
+            continue
+        if any(w in text[max(0, m.start() - 2): m.end() + 2] for w in _NOT_PLACES):
+            continue
+        if canonical_district(m.group(1)) or m.group(1) in ("杭州", "绍兴"):
+            continue
+        return place
+    return None

@@ -26,6 +26,8 @@ from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code
 MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
 COMMON_SHARE = 0.08            # syllables in more phrasings than this share only score, never retrieve
 MAX_CANDIDATES = 400
+CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote counts this much
+_EMPTY: frozenset[str] = frozenset()
 
 _DISTRICT_ALIASES = aliases()
 _DISTRICT_RE = re.compile("|".join(map(re.escape, _DISTRICT_ALIASES)))
@@ -52,7 +54,7 @@ class TextPreparer:
                 found.append(name)
         text = _DISTRICT_RE.sub("", text)
         text = strip_fillers(self.synonyms.apply(text))[:MAX_QUERY_CHARS]
-        code = pinyin_runs_to_code(text) or phonetic_code(text)
+        code = self.synonyms.apply_code(pinyin_runs_to_code(text) or phonetic_code(text))
         return Prepared(text, code, tuple(found))
 
 
@@ -86,10 +88,18 @@ class PhrasingIndex:
     inform the IDF, so words common in union documents weigh less than words never seen.
     """
 
-    def __init__(self, items: list[tuple[int, Prepared]], background: list[Prepared] = ()):
+    def __init__(self, items: list[tuple[int, Prepared]], background: list[Prepared] = (),
+                 context: list[tuple[int, Prepared]] = ()):
         self._phrasings: list[_Phrasing] = []
         bag_uni: dict[int, set[str]] = defaultdict(set)
         bag_bi: dict[int, set[str]] = defaultdict(set)
+        # Words of a key's answer and quotes count towards coverage at part credit: a question may
+        # use the answer's words ("打算建几个" / "建成") without any phrasing anticipating them.
+        ctx_uni: dict[int, set[str]] = defaultdict(set)
+        ctx_bi: dict[int, set[str]] = defaultdict(set)
+        for key, prep in context:
+            ctx_uni[key] |= set(prep.code)
+            ctx_bi[key] |= _bigrams(prep.code)
         raw: list[tuple[int, Prepared, frozenset[str], frozenset[str]]] = []
         for key, prep in items:
             if not prep.code:
@@ -109,6 +119,8 @@ class PhrasingIndex:
         self._unseen = self._idf(0)
         self._bag_uni = {k: frozenset(v) for k, v in bag_uni.items()}
         self._bag_bi = {k: frozenset(v) for k, v in bag_bi.items()}
+        self._ctx_uni = {k: frozenset(v - bag_uni.get(k, set())) for k, v in ctx_uni.items()}
+        self._ctx_bi = {k: frozenset(v - bag_bi.get(k, set())) for k, v in ctx_bi.items()}
         post_uni: dict[str, list[int]] = defaultdict(list)
         post_bi: dict[str, list[int]] = defaultdict(list)
         for pid, (key, prep, uni, bi) in enumerate(raw):
@@ -171,9 +183,13 @@ class PhrasingIndex:
             coverage = coverage_of.get(key)
             if coverage is None:
                 bu, bb = self._bag_uni[key], self._bag_bi[key]
-                cov_uni = sum(w for c, w in q_uni.items() if c in bu) / q_uni_total
+                cu, cb = self._ctx_uni.get(key, _EMPTY), self._ctx_bi.get(key, _EMPTY)
+                cov_uni = sum(w if c in bu else CONTEXT_CREDIT * w if c in cu else 0.0
+                              for c, w in q_uni.items()) / q_uni_total
                 if q_bi_total:
-                    coverage = 0.5 * cov_uni + 0.5 * sum(w for b, w in q_bi.items() if b in bb) / q_bi_total
+                    cov_bi = sum(w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
+                                 for b, w in q_bi.items()) / q_bi_total
+                    coverage = 0.5 * cov_uni + 0.5 * cov_bi
                 else:                       # one-syllable question
                     coverage = cov_uni
                 coverage_of[key] = coverage

@@ -53,11 +53,23 @@ class SynonymMap:
                 self._map.setdefault(word, canonical)
         variants = sorted(self._map, key=len, reverse=True)
         self._re = re.compile("|".join(map(re.escape, variants))) if variants else None
+        # The same rewriting on phonetic codes catches homophone typos of a variant ("工会意站").
+        self._code_map: dict[str, str] = {}
+        for word, canonical in self._map.items():
+            if len(word) >= 2:
+                self._code_map.setdefault(phonetic_code(word), phonetic_code(canonical))
+        codes = sorted(self._code_map, key=len, reverse=True)
+        self._code_re = re.compile("|".join(map(re.escape, codes))) if codes else None
 
     def apply(self, text: str) -> str:
         if not self._re:
             return text
         return self._re.sub(lambda m: self._map[m.group(0)], text)
+
+    def apply_code(self, code: str) -> str:
+        if not self._code_re:
+            return code
+        return self._code_re.sub(lambda m: self._code_map[m.group(0)], code)
 
 
 def strip_fillers(text: str) -> str:
