@@ -1,4 +1,4 @@
-"""Command line: `python run_bot.py ask|kb|db|console|run ...`."""
+"""Command line: `python run_bot.py ask|kb|db|stations|console|run ...`."""
 from __future__ import annotations
 
 import argparse
@@ -115,6 +115,34 @@ def cmd_console(args) -> int:
     return 0
 
 
+def cmd_stations(args) -> int:
+    """Imports a station list only if every row is valid (one transaction)."""
+    from knowledge.model import Station
+    from knowledge.station_files import load_station_file
+
+    parsed = load_station_file(Path(args.file))
+    for problem in parsed.problems:
+        print(problem)
+    if parsed.errors:
+        print(f"FAIL: nothing imported, {len(parsed.errors)} problem(s) in {args.file}")
+        return 1
+    app = open_app(_settings_or_exit(), load_knowledge=False)
+    stations = list(parsed.stations)
+    retired = 0
+    if args.replace_examples:
+        incoming = {s.id for s in stations}
+        for old in app.repos.stations.active():
+            if old.is_example and old.id not in incoming:
+                stations.append(Station(**{**old.__dict__, "active": False}))
+                retired += 1
+    changed = app.repos.stations.replace_many(stations, actor="stations import")
+    examples = sum(1 for s in parsed.stations if s.is_example)
+    print(f"OK: {len(parsed.stations)} station(s) checked, {changed} row(s) changed"
+          + (f", {retired} example station(s) retired" if retired else "")
+          + (f"; {examples} marked is_example" if examples else ""))
+    return 0
+
+
 def cmd_run(args) -> int:
     settings = _settings_or_exit()
     if not settings.telegram_bot_token:
@@ -122,7 +150,8 @@ def cmd_run(args) -> int:
         from .console import run_console
         run_console(open_app(settings))
         return 0
-    from .telegram_app import run_telegram
+    from .telegram_app import configure_logging, run_telegram
+    configure_logging(settings)          # before open_app, so start-up messages are logged (token redacted)
     return run_telegram(open_app(settings)) or 0
 
 
@@ -152,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database: upgrade to the newest schema")
     db.add_argument("db_command", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
+
+    st = sub.add_parser("stations", help="rest stations: import a YAML/CSV list (knowledge/data/STATIONS.md)")
+    st_sub = st.add_subparsers(dest="stations_command", required=True)
+    imp = st_sub.add_parser("import", help="validate every row, then import all or nothing")
+    imp.add_argument("file", help=".yaml or .csv (id,name,district,kind,latitude,longitude,address,hours,services)")
+    imp.add_argument("--replace-examples", action="store_true",
+                     help="retire the example stations (not real places) that the file does not contain")
+    st.set_defaults(func=cmd_stations)
 
     sub.add_parser("console", help="chat in the terminal").set_defaults(func=cmd_console)
     sub.add_parser("run", help="the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console").set_defaults(

@@ -1,15 +1,19 @@
 """Settings from the environment or a `.env` file, validated once at start-up."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
-
-from pydantic import Field, field_validator
 from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite:///{PROJECT_DIR / 'data' / 'bot.db'}"
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -22,6 +26,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET", repr=False)
     webhook_listen: str = Field("0.0.0.0", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="WEBHOOK_PORT", ge=1, le=65535)
+    webhook_path: str | None = Field(None, alias="WEBHOOK_PATH")
+    # Telegram's bulk limit is about 30 messages/s; 0 switches the overall throttle off (self-hosted tests).
+    telegram_rate_limit_per_second: float = Field(30.0, alias="TELEGRAM_RATE_LIMIT_PER_SECOND", ge=0)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="ADMIN_IDS")
     flood_limit_per_minute: int = Field(20, alias="FLOOD_LIMIT_PER_MINUTE", ge=1)
     kb_refresh_seconds: float = Field(3.0, alias="KB_REFRESH_SECONDS", ge=0)
@@ -48,6 +55,56 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value[len("postgresql://"):]
         return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _TOKEN_RE.match(value):
+            raise ValueError("TELEGRAM_BOT_TOKEN 格式不对，应形如 123456789:AAE...（在 @BotFather 获取）")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("TELEGRAM_API_BASE_URL 应为 http(s):// 开头的地址，例如 https://api.telegram.org")
+        if value.endswith("/bot"):
+            raise ValueError("TELEGRAM_API_BASE_URL 只写服务器地址（例如 http://127.0.0.1:8081），不要带 /bot")
+        return value
+
+    @field_validator("webhook_url", "webhook_secret", "webhook_path", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> "Settings":
+        if self.webhook_url is None:
+            return self
+        parts = urlsplit(self.webhook_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("WEBHOOK_URL 应为 https:// 开头的公网地址，例如 https://bot.example.org/telegram")
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("WEBHOOK_URL 必须使用 https（Telegram 只向 https 地址推送）")
+        if not self.webhook_secret:
+            raise ValueError("设置了 WEBHOOK_URL 就必须设置 WEBHOOK_SECRET（1–256 个字母、数字、_ 或 -），"
+                             "用来拒绝不是 Telegram 发来的请求")
+        if not _SECRET_RE.match(self.webhook_secret):
+            raise ValueError("WEBHOOK_SECRET 只能包含字母、数字、_ 和 -，长度 1–256")
+        return self
+
+    @property
+    def webhook_url_path(self) -> str:
+        """The path the webhook server listens on: WEBHOOK_PATH, else the path of WEBHOOK_URL."""
+        path = self.webhook_path if self.webhook_path is not None else urlsplit(self.webhook_url or "").path
+        return (path or "").strip("/")
 
     @field_validator("log_level")
     @classmethod

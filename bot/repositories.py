@@ -218,6 +218,11 @@ class StationRepository:
             row = s.get(StationRow, station_id)
             return _station_from_row(row) if row else None
 
+    def count(self) -> int:
+        """All rows, retired ones included (an emptied list must not bring the examples back)."""
+        with self.db.transaction() as s:
+            return s.scalar(select(func.count()).select_from(StationRow)) or 0
+
     def replace_many(self, stations: list[Station], actor: str) -> int:
         """Upserts a batch in one transaction; returns how many rows changed."""
         changed = 0

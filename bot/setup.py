@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from knowledge.kbfiles import KnowledgeFiles, load_all
 from knowledge.validate import Problem, Validator
@@ -10,6 +10,7 @@ from knowledge.validate import Problem, Validator
 from .config import Settings, load_settings
 from .db import Database
 from .live_knowledge import LiveKnowledge
+from .live_stations import LiveStations, load_examples_if_empty
 from .repositories import ImportReport, Repositories
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class App:
     db: Database
     repos: Repositories
     knowledge: LiveKnowledge
+    stations: LiveStations | None = field(default=None)
+
+    def __post_init__(self):
+        if self.stations is None:
+            self.stations = LiveStations(self.repos, self.settings.kb_refresh_seconds)
 
 
 def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> App:
@@ -56,6 +62,8 @@ def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> A
         for entry_id in report.conflicts:
             log.warning("kept the admin's edit of %s; the file changed too (kb import --force to overwrite)",
                         entry_id)
+    if load_knowledge and load_examples_if_empty(repos):
+        log.info("stations table was empty: loaded the example stations (not real places)")
     if settings.admin_ids:
         repos.admins.ensure(settings.admin_ids, added_by="settings")
     return App(settings, db, repos, LiveKnowledge(repos, settings.kb_refresh_seconds))

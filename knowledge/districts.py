@@ -76,6 +76,7 @@ _NOT_PLACES = ("社区", "园区", "城区", "景区", "小区", "市区", "辖�
                "开发区", "经开区", "地区", "县区", "区县", "城市", "全市", "本市", "各市", "区级", "市级", "县级",
                "街区", "商圈", "示范区", "先行区", "高地区", "工区", "片区", "校区", "专区", "灾区", "山区",
                "郊区", "老城区", "主城区", "核心区", "功能区", "保税区", "试验区", "都市")
+_FUNCTION_CHARS = set("选哪些的们这那个几所在全本该各每我你他她它换改切到去回住想看是有没只了么吗呢")
 _PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(区|县|市)")
 
 
@@ -91,6 +92,8 @@ def foreign_place(text: str) -> str | None:
         if any(w in text[max(0, m.start() - 2): m.end() + 2] for w in _NOT_PLACES):
             continue
         if canonical_district(m.group(1)) or m.group(1) in ("杭州", "绍兴"):
+            continue
+        if any(ch in _FUNCTION_CHARS for ch in m.group(1)):   # "怎么选区", "我们区", "哪个市"
             continue
         return place
     return None

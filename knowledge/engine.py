@@ -118,6 +118,11 @@ class AnswerEngine:
                 context.append((i, self.preparer.prepare(text)))
         self.passages = PassageIndex(self.preparer, documents)
         self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
+        # Keys each district may be answered from: its own entries and the cross-district ones.
+        self._own_or_general = {d.name: frozenset(i for i, e in enumerate(self.entries) if e.district in (None, d.name))
+                                for d in DISTRICTS}
+        self._other_than = {d.name: frozenset(i for i, e in enumerate(self.entries)
+                                              if e.district not in (None, d.name)) for d in DISTRICTS}
 
     # ------------------------------------------------------------------ answering
     def answer(self, question: str | None, district: str | None = None) -> Answer:
@@ -198,10 +203,7 @@ class AnswerEngine:
         return [e for e in self.entries if district is None or e.district in (None, district)]
 
     def _rank(self, prepared: Prepared, district: str | None):
-        if district:
-            allowed = lambda key: self.entries[key].district in (None, district)  # noqa: E731
-        else:
-            allowed = None
+        allowed = self._own_or_general.get(district) if district else None
         hits = self.index.search(prepared, allowed, limit=12)
         # No district known: the cross-district overview is the honest answer. District known:
         # its own programme beats the overview.
@@ -211,7 +213,7 @@ class AnswerEngine:
 
     def _elsewhere(self, prepared: Prepared, district: str) -> list[Suggestion]:
         """Strong matches in other districts: offered as theirs, never as the user's."""
-        hits = self.index.search(prepared, lambda k: self.entries[k].district not in (None, district), limit=3)
+        hits = self.index.search(prepared, self._other_than.get(district, frozenset()), limit=3)
         return [self._suggestion(self.entries[h.key]) for h in hits
                 if h.score >= MATCH_SCORE and h.coverage >= MATCH_COVERAGE][:2]
 

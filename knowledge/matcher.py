@@ -13,9 +13,11 @@ postings of its own syllable pairs and rarer syllables.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -25,7 +27,7 @@ from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code
 
 MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
 COMMON_SHARE = 0.08            # syllables in more phrasings than this share only score, never retrieve
-MAX_CANDIDATES = 400
+MAX_CANDIDATES = 60             # keys scored exactly per question
 CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote counts this much
 _EMPTY: frozenset[str] = frozenset()
 
@@ -123,18 +125,22 @@ class PhrasingIndex:
         self._ctx_bi = {k: frozenset(v - bag_bi.get(k, set())) for k, v in ctx_bi.items()}
         post_uni: dict[str, list[int]] = defaultdict(list)
         post_bi: dict[str, list[int]] = defaultdict(list)
+        self._phrasings_of: dict[int, list[int]] = defaultdict(list)
         for pid, (key, prep, uni, bi) in enumerate(raw):
             self._phrasings.append(_Phrasing(
                 key, prep.text, uni, bi,
                 sum(self._idf_uni.get(c, self._unseen) for c in uni),
                 sum(self._w_bi(b) for b in bi) or 1e-9))
-            for c in uni:
-                post_uni[c].append(pid)
-            for b in bi:
-                post_bi[b].append(pid)
-        limit = max(50, int(COMMON_SHARE * len(self._phrasings)))
-        self._post_uni = {c: p for c, p in post_uni.items() if len(p) <= limit}
+            self._phrasings_of[key].append(pid)
+        # Postings by key, not by phrasing: a key's phrasings share most of their words.
+        for key in self._bag_uni:
+            for c in self._bag_uni[key]:
+                post_uni[c].append(key)
+            for b in self._bag_bi[key]:
+                post_bi[b].append(key)
+        self._post_uni = dict(post_uni)
         self._post_bi = dict(post_bi)
+        self._common = max(50, int(COMMON_SHARE * len(self._bag_uni)))
 
     def _idf(self, df: int) -> float:
         return math.log((self._n + 1) / (df + 0.5)) + 0.1
@@ -150,8 +156,8 @@ class PhrasingIndex:
     def __len__(self) -> int:
         return len(self._phrasings)
 
-    def search(self, query: Prepared, allowed=None, limit: int = 10) -> list[Hit]:
-        """Best phrasing per key, best first; `allowed(key)` filters keys (e.g. by district)."""
+    def search(self, query: Prepared, allowed: Container[int] | None = None, limit: int = 10) -> list[Hit]:
+        """Best phrasing per key, best first; `allowed` (a set of keys) filters, e.g. by district."""
         code = query.code
         if not code:
             return []
@@ -160,26 +166,37 @@ class PhrasingIndex:
         q_uni_total = sum(q_uni.values())
         q_bi_total = sum(q_bi.values())
 
+        # Retrieval: accumulate the question's word weights per key over the postings of its rarer
+        # words (a word in most keys tells little and costs most), then score the best keys exactly.
         candidates: dict[int, float] = defaultdict(float)
-        for b, w in q_bi.items():
-            for pid in self._post_bi.get(b, ()):
-                candidates[pid] += w
-        for c, w in q_uni.items():
-            for pid in self._post_uni.get(c, ()):
-                candidates[pid] += w * 0.5
+        skipped: list[tuple[int, dict, float]] = []
+        for postings, weights, share in ((self._post_bi, q_bi, 1.0), (self._post_uni, q_uni, 0.5)):
+            for term, w in weights.items():
+                keys = postings.get(term)
+                if not keys:
+                    continue
+                if len(keys) > self._common:
+                    skipped.append((len(keys), keys, w * share))
+                    continue
+                for key in keys:
+                    candidates[key] += w * share
+        if not candidates and skipped:        # only common words: fall back to the least common
+            _, keys, w = min(skipped, key=lambda t: t[0])
+            candidates = dict.fromkeys(keys, w)
+        if allowed is not None:
+            candidates = {k: v for k, v in candidates.items() if k in allowed}
         if len(candidates) > MAX_CANDIDATES:
-            top = sorted(candidates.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
-            pids = [pid for pid, _ in top]
+            keys = heapq.nlargest(MAX_CANDIDATES, candidates, key=candidates.__getitem__)
         else:
-            pids = list(candidates)
+            keys = list(candidates)
+        pids = [pid for key in keys for pid in self._phrasings_of[key]]
 
+        q_uni_keys, q_bi_keys = q_uni.keys(), q_bi.keys()
         coverage_of: dict[int, float] = {}
         best: dict[int, Hit] = {}
         for pid in pids:
             p = self._phrasings[pid]
             key = p.key
-            if allowed is not None and not allowed(key):
-                continue
             coverage = coverage_of.get(key)
             if coverage is None:
                 bu, bb = self._bag_uni[key], self._bag_bi[key]
@@ -193,8 +210,8 @@ class PhrasingIndex:
                 else:                       # one-syllable question
                     coverage = cov_uni
                 coverage_of[key] = coverage
-            m_uni = sum(w for c, w in q_uni.items() if c in p.uni)
-            m_bi = sum(w for b, w in q_bi.items() if b in p.bi)
+            m_uni = sum(map(q_uni.__getitem__, p.uni & q_uni_keys))   # set intersection runs in C
+            m_bi = sum(map(q_bi.__getitem__, p.bi & q_bi_keys))
             precision = 0.5 * m_uni / p.uni_weight + 0.5 * m_bi / p.bi_weight if q_bi_total \
                 else m_uni / p.uni_weight
             exact = fuzz.ratio(query.text, p.text) / 100.0
@@ -202,4 +219,4 @@ class PhrasingIndex:
             hit = best.get(key)
             if hit is None or score > hit.score:
                 best[key] = Hit(key, score, coverage, p.text)
-        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+        return heapq.nlargest(limit, best.values(), key=lambda h: h.score)

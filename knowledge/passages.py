@@ -43,6 +43,11 @@ class PassageIndex:
                 prepared.append((len(self._items), preparer.prepare(sentence)))
                 self._items.append((doc, sentence))
         self._prepared = [prep for _, prep in prepared]
+        self._by_district: dict[str, frozenset[int]] = {}
+        for doc in documents:
+            if doc.district:
+                self._by_district[doc.district] = frozenset(
+                    i for i, (d, _) in enumerate(self._items) if d.district in (None, doc.district))
         self._index = PhrasingIndex(prepared)
 
     def prepared_sentences(self) -> list[Prepared]:
@@ -52,9 +57,7 @@ class PassageIndex:
     def best(self, query: Prepared, district: str | None) -> Passage | None:
         if len(query.code) < MIN_QUERY_SYLLABLES:
             return None
-        allowed = None
-        if district:
-            allowed = lambda k: self._items[k][0].district in (None, district)  # noqa: E731
+        allowed = self._by_district.get(district) if district else None
         hits = self._index.search(query, allowed, limit=1)
         if not hits:
             return None

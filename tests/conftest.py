@@ -1,0 +1,67 @@
+"""Shared fixtures: the shipped knowledge as an engine, and migrated temporary databases."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.config import load_settings  # noqa: E402
+from bot.live_knowledge import load_categories  # noqa: E402
+from bot.setup import open_app  # noqa: E402
+from knowledge.engine import AnswerEngine  # noqa: E402
+from knowledge.kbfiles import load_all  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kb_files():
+    return load_all()
+
+
+@pytest.fixture(scope="session")
+def engine(kb_files) -> AnswerEngine:
+    """The engine over the shipped knowledge files, built once (no database needed)."""
+    return AnswerEngine(kb_files.entries(), kb_files.documents, kb_files.synonyms, load_categories())
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+def app(db_url):
+    """A migrated temporary SQLite database with the knowledge files imported."""
+    application = open_app(load_settings(DATABASE_URL=db_url, _env_file=None))
+    yield application
+    application.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_db_template(tmp_path_factory) -> Path:
+    """A migrated database with the knowledge and example stations loaded, built once per session."""
+    path = tmp_path_factory.mktemp("template") / "seeded.db"
+    seeded = open_app(load_settings(DATABASE_URL=f"sqlite:///{path}", _env_file=None))
+    seeded.db.dispose()          # closes the WAL so the single file is complete
+    return path
+
+
+@pytest.fixture
+def seeded_db_url(seeded_db_template, tmp_path) -> str:
+    """A private copy of the seeded database: open it with open_app(..., load_knowledge=False) in ~30 ms."""
+    import shutil
+    target = tmp_path / "seeded.db"
+    shutil.copyfile(seeded_db_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def bot_api():
+    """A running local Telegram Bot API server (local_bot_api) on a free port."""
+    from local_bot_api import LocalBotApi
+    with LocalBotApi() as server:
+        yield server
