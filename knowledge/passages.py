@@ -26,10 +26,11 @@ class Passage:
 
 
 def sentences(text: str) -> list[str]:
+    """Sentences of an article, markdown markers dropped and headings (no closing punctuation) skipped."""
     out = []
     for part in _SPLIT.split(text):
-        part = re.sub(r"\s+", "", part or "")
-        if len(part) >= 12:
+        part = re.sub(r"\s+|\*\*|^#+", "", part or "")
+        if len(part) >= 12 and (part[-1] in "。！？；”" or len(part) >= 40):
             out.append(part)
     return out
 
