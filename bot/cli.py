@@ -103,6 +103,48 @@ def cmd_kb(args) -> int:
     return 2
 
 
+def cmd_admin(args) -> int:
+    """Server-side admin operations, the same as the Telegram admin menu."""
+    from .admin import AdminError, AdminService
+    app = open_app(_settings_or_exit())
+    svc = AdminService(app)
+    actor = f"cli:{args.actor}"
+    try:
+        if args.admin_command == "add":
+            print("OK" if svc.add_admin(actor, args.user_id) else "already an admin")
+        elif args.admin_command == "remove":
+            print("OK" if svc.remove_admin(actor, args.user_id) else "not removed (unknown, or the last admin)")
+        elif args.admin_command == "list":
+            print("\n".join(map(str, svc.repos.admins.list())) or "(no admins)")
+        elif args.admin_command == "import":
+            path = Path(args.file)
+            result = svc.import_file(path.name, path.read_bytes(), actor)
+            print(result.report())
+            return 0 if result.ok else 1
+        elif args.admin_command == "retire":
+            svc.retire(args.entry_id, actor)
+            print(f"retired {args.entry_id}")
+        elif args.admin_command == "history":
+            for rev in svc.history(args.entry_id):
+                print(f"#{rev.id} {rev.created_at:%Y-%m-%d %H:%M} {rev.actor} {rev.action}")
+        elif args.admin_command == "restore":
+            entry = svc.restore(args.revision_id, actor)
+            print(f"restored {entry.id} to revision #{args.revision_id}")
+        elif args.admin_command == "unanswered":
+            for g in svc.unanswered(args.days, args.limit):
+                print(f"{g.count:>4}  {g.question}  {'/'.join(g.districts)}")
+        elif args.admin_command == "stats":
+            print(svc.format_stats(svc.stats(args.days)))
+        elif args.admin_command == "add-document":
+            path = Path(args.file)
+            doc = svc.add_document(args.title, args.district, args.date, path.name, path.read_bytes(), actor)
+            print(f"added document {doc.id}")
+    except AdminError as exc:
+        print(f"FAIL: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_db(args) -> int:
     app = open_app(_settings_or_exit(), load_knowledge=False)
     print(f"OK: schema at head ({app.settings.database_url.split('://')[0]})")
@@ -177,6 +219,27 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", default=str(DATA_DIR / "faq"))
     kb_sub.add_parser("stats")
     kb.set_defaults(func=cmd_kb)
+
+    adm = sub.add_parser("admin", help="admin operations: admins, imports, history, unanswered, stats")
+    adm.add_argument("--actor", default="operator", help="recorded as who made the change")
+    adm_sub = adm.add_subparsers(dest="admin_command", required=True)
+    for name in ("add", "remove"):
+        adm_sub.add_parser(name).add_argument("user_id", type=int)
+    adm_sub.add_parser("list")
+    adm_sub.add_parser("import", help="a YAML/CSV file of FAQ entries or stations").add_argument("file")
+    adm_sub.add_parser("retire").add_argument("entry_id")
+    adm_sub.add_parser("history").add_argument("entry_id")
+    adm_sub.add_parser("restore").add_argument("revision_id", type=int)
+    for name in ("unanswered", "stats"):
+        a = adm_sub.add_parser(name)
+        a.add_argument("--days", type=int, default=30)
+        a.add_argument("--limit", type=int, default=20)
+    doc = adm_sub.add_parser("add-document", help="a new source article (.txt/.docx)")
+    doc.add_argument("file")
+    doc.add_argument("--title", required=True)
+    doc.add_argument("--district", default=None)
+    doc.add_argument("--date", required=True, help="publication date, e.g. 2025-03-01")
+    adm.set_defaults(func=cmd_admin)
 
     db = sub.add_parser("db", help="database: upgrade to the newest schema")
     db.add_argument("db_command", choices=["upgrade"])

@@ -144,6 +144,26 @@ class KnowledgeRepository:
             self._audit(s, actor, "update" if before else "create", "document", doc.id, before, doc.as_dict())
             self._bump(s)
 
+    def save_entries(self, entries: list[FaqEntry], actor: str, action: str = "import") -> int:
+        """Several entries in one transaction (an admin's file import): all or nothing."""
+        changed = 0
+        with self.db.transaction() as s:
+            for entry in entries:
+                row = s.get(FaqRow, entry.id)
+                before = _entry_from_row(row).content() if row else None
+                if before == entry.content():
+                    continue
+                if row is None:
+                    row = FaqRow(id=entry.id)
+                    s.add(row)
+                _apply_entry(row, entry)
+                row.updated_by, row.updated_at = actor, utcnow()
+                self._audit(s, actor, action, "faq", entry.id, before, entry.content())
+                changed += 1
+            if changed:
+                self._bump(s)
+        return changed
+
     def import_knowledge(self, entries: list[FaqEntry], documents: list[SourceDocument],
                          synonyms: list[list[str]], actor: str = "import", force: bool = False) -> ImportReport:
         """Loads file content idempotently, in one transaction.
@@ -247,6 +267,29 @@ class StationRepository:
         return changed
 
 
+class AuditRepository:
+    """Revisions: every change with who, when, before and after."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def history(self, target_type: str, target_id: str, limit: int = 50) -> list[AuditRow]:
+        with self.db.transaction() as s:
+            return list(s.scalars(select(AuditRow).where(AuditRow.target_type == target_type,
+                                                         AuditRow.target_id == target_id)
+                                  .order_by(AuditRow.id.desc()).limit(limit)))
+
+    def get(self, revision_id: int) -> AuditRow | None:
+        with self.db.transaction() as s:
+            return s.get(AuditRow, revision_id)
+
+    def record(self, actor: str, action: str, target_type: str, target_id: str | None,
+               before: dict | None = None, after: dict | None = None) -> None:
+        with self.db.transaction() as s:
+            s.add(AuditRow(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                           before=before, after=after))
+
+
 class PreferenceRepository:
     def __init__(self, db: Database):
         self.db = db
@@ -291,6 +334,16 @@ class QueryLogRepository:
             s.flush()
             return int(row.id)
 
+    def record_many(self, queries: list[LoggedQuery]) -> list[int]:
+        """Several questions in one transaction (the bot's group commit); ids in the same order."""
+        with self.db.transaction() as s:
+            rows = [QueryLogRow(user_id=q.user_id, channel=q.channel, question=q.question[:1000],
+                                district=q.district, matched=q.matched, kind=q.kind, faq_id=q.faq_id,
+                                score=q.score, latency_ms=q.latency_ms) for q in queries]
+            s.add_all(rows)
+            s.flush()
+            return [int(r.id) for r in rows]
+
     def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
         since = datetime.now(timezone.utc) - timedelta(days=days)
         with self.db.transaction() as s:
@@ -298,6 +351,13 @@ class QueryLogRepository:
                              .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
                              .order_by(QueryLogRow.created_at.desc()).limit(limit))
             return [tuple(r) for r in rows]
+
+
+    def since(self, days: int) -> list[QueryLogRow]:
+        since = datetime.now(timezone.utc) - timedelta(days=days)
+        with self.db.transaction() as s:
+            return list(s.scalars(select(QueryLogRow).where(QueryLogRow.created_at >= since)
+                                  .order_by(QueryLogRow.id)))
 
 
 class FeedbackRepository:
@@ -310,6 +370,11 @@ class FeedbackRepository:
             s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
                               query_id=query_id))
 
+    def since(self, days: int) -> list[FeedbackRow]:
+        since = datetime.now(timezone.utc) - timedelta(days=days)
+        with self.db.transaction() as s:
+            return list(s.scalars(select(FeedbackRow).where(FeedbackRow.created_at >= since)))
+
 
 class AdminRepository:
     def __init__(self, db: Database):
@@ -318,6 +383,28 @@ class AdminRepository:
     def is_admin(self, user_id: int) -> bool:
         with self.db.transaction() as s:
             return s.get(AdminRow, user_id) is not None
+
+    def list(self) -> list[int]:
+        with self.db.transaction() as s:
+            return [r.user_id for r in s.scalars(select(AdminRow).order_by(AdminRow.created_at))]
+
+    def add(self, user_id: int, added_by: str) -> bool:
+        with self.db.transaction() as s:
+            if s.get(AdminRow, user_id) is not None:
+                return False
+            s.add(AdminRow(user_id=user_id, added_by=added_by))
+            s.add(AuditRow(actor=added_by, action="create", target_type="admin", target_id=str(user_id)))
+            return True
+
+    def remove(self, user_id: int, removed_by: str) -> bool:
+        """Removes an admin, never the last one (someone must be able to add admins back)."""
+        with self.db.transaction() as s:
+            row = s.get(AdminRow, user_id)
+            if row is None or (s.scalar(select(func.count()).select_from(AdminRow)) or 0) <= 1:
+                return False
+            s.delete(row)
+            s.add(AuditRow(actor=removed_by, action="delete", target_type="admin", target_id=str(user_id)))
+            return True
 
     def ensure(self, user_ids: list[int], added_by: str) -> None:
         with self.db.transaction() as s:
@@ -336,6 +423,7 @@ class Repositories:
     queries: QueryLogRepository = field(init=False)
     feedback: FeedbackRepository = field(init=False)
     admins: AdminRepository = field(init=False)
+    audit: AuditRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -344,3 +432,4 @@ class Repositories:
         self.queries = QueryLogRepository(self.db)
         self.feedback = FeedbackRepository(self.db)
         self.admins = AdminRepository(self.db)
+        self.audit = AuditRepository(self.db)

@@ -60,6 +60,16 @@ class TextPreparer:
         return Prepared(text, code, tuple(found))
 
 
+    def without(self, prepared: Prepared, words: tuple[str, ...]) -> Prepared:
+        """The same text with some words removed (question words, when matching statements)."""
+        text = prepared.text
+        for w in words:
+            text = text.replace(w, "")
+        if text == prepared.text:
+            return prepared
+        return Prepared(text, self.synonyms.apply_code(phonetic_code(text)), prepared.districts)
+
+
 def _bigrams(code: str) -> set[str]:
     return {code[i:i + 2] for i in range(len(code) - 1)}
 

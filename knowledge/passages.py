@@ -13,8 +13,10 @@ from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import SourceDocument
 
 PASSAGE_SCORE = 50.0
-PASSAGE_COVERAGE = 0.85
+PASSAGE_COVERAGE = 0.75
 MIN_QUERY_SYLLABLES = 4
+# A statement never contains the question's own interrogatives; they must not count against it.
+QUESTION_WORDS = ("多少钱", "多少", "时间", "哪个", "哪家", "谁", "几")
 _SPLIT = re.compile(r"(?<=[。！？；])|\n+")
 
 
@@ -37,6 +39,7 @@ def sentences(text: str) -> list[str]:
 
 class PassageIndex:
     def __init__(self, preparer: TextPreparer, documents: list[SourceDocument]):
+        self._preparer = preparer
         self._items: list[tuple[SourceDocument, str]] = []
         prepared: list[tuple[int, Prepared]] = []
         for doc in documents:
@@ -56,6 +59,7 @@ class PassageIndex:
         return self._prepared
 
     def best(self, query: Prepared, district: str | None) -> Passage | None:
+        query = self._preparer.without(query, QUESTION_WORDS)
         if len(query.code) < MIN_QUERY_SYLLABLES:
             return None
         allowed = self._by_district.get(district) if district else None

@@ -1,0 +1,353 @@
+"""What union admins can do, as plain synchronous operations.
+
+Telegram admin handlers and `run_bot.py admin ...` are thin adapters over this.
+Every write is validated first, runs in one transaction, is recorded with who and
+when (the audit log doubles as the revision history), and re-indexes the engine
+at once so the next question sees it.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from rapidfuzz import fuzz
+
+from knowledge.districts import require_district, union_of
+from knowledge.kbfiles import KnowledgeFileError, dump_entries, load_yaml, strip_lines
+from knowledge.model import FaqEntry, SourceDocument
+from knowledge.station_files import parse_station_text
+from knowledge.validate import Problem, Validator
+
+from .setup import App
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+CSV_FAQ_COLUMNS = ("id", "district", "category", "question", "alternates", "keywords", "answer",
+                   "source_document", "source_quote")
+LIST_SEP = "|"
+
+
+class AdminError(ValueError):
+    """A refused admin operation, with a message fit to show the admin."""
+
+
+@dataclass
+class ImportResult:
+    kind: str                        # "faq" | "stations"
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    written: int = 0
+    total: int = 0
+
+    def report(self) -> str:
+        what = "问答条目" if self.kind == "faq" else "驿站"
+        if self.ok:
+            return f"✅ 导入成功：共 {self.total} 条{what}，其中 {self.written} 条有变化。"
+        head = f"❌ 文件有 {len(self.problems)} 处问题，没有写入任何数据："
+        shown = self.problems[:30]
+        more = f"\n……另有 {len(self.problems) - len(shown)} 处" if len(self.problems) > len(shown) else ""
+        return head + "\n" + "\n".join(f"· {p}" for p in shown) + more
+
+
+@dataclass
+class UnansweredGroup:
+    question: str                    # the most frequent wording
+    count: int
+    examples: list[str]
+    districts: list[str]
+    disliked: int = 0                # of which answers got 👎
+
+
+def actor_of(user_id: int | str) -> str:
+    return f"telegram:{user_id}" if isinstance(user_id, int) else str(user_id)
+
+
+class AdminService:
+    def __init__(self, app: App):
+        self.app = app
+        self.repos = app.repos
+
+    # ---------------------------------------------------------------- who
+    def is_admin(self, user_id: int) -> bool:
+        return self.repos.admins.is_admin(user_id)
+
+    def add_admin(self, actor: int | str, user_id: int) -> bool:
+        return self.repos.admins.add(user_id, actor_of(actor))
+
+    def remove_admin(self, actor: int | str, user_id: int) -> bool:
+        return self.repos.admins.remove(user_id, actor_of(actor))
+
+    # ---------------------------------------------------------------- entries
+    def validator(self) -> Validator:
+        from .live_knowledge import load_categories
+        return Validator(self.repos.knowledge.documents(), [c["name"] for c in load_categories()])
+
+    def search(self, text: str, limit: int = 8) -> list[FaqEntry]:
+        """By id, by words of the question (retired entries too, so they can be restored)."""
+        text = (text or "").strip()
+        everything = self.repos.knowledge.all_entries()
+        exact = [e for e in everything if e.id == text]
+        if exact:
+            return exact
+        found = {e.id: e for e in self.app.knowledge.engine.search_entries(text, limit=limit)}
+        for e in everything:
+            if len(found) >= limit:
+                break
+            if text and (text in e.id or text in e.question or any(text in a for a in e.alternates)):
+                found.setdefault(e.id, e)
+        return list(found.values())[:limit]
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        return self.repos.knowledge.get_entry(entry_id)
+
+    def check(self, entry: FaqEntry, is_new: bool = False) -> list[Problem]:
+        seen: set[str] = set()
+        if is_new and self.repos.knowledge.get_entry(entry.id) is not None:
+            return [Problem("", entry.id, "这个 id 已经存在")]
+        return self.validator().check_entry(entry.content(), "entry", seen)
+
+    def save(self, entry: FaqEntry, actor: int | str, is_new: bool = False) -> None:
+        problems = self.check(entry, is_new)
+        if problems:
+            raise AdminError("；".join(p.message for p in problems))
+        self.repos.knowledge.save_entry(entry, actor_of(actor), action="create" if is_new else "update")
+        self.app.knowledge.invalidate()
+
+    def retire(self, entry_id: str, actor: int | str) -> FaqEntry:
+        entry = self._require(entry_id)
+        entry.active = False
+        self.repos.knowledge.save_entry(entry, actor_of(actor), action="retire")
+        self.app.knowledge.invalidate()
+        return entry
+
+    def add_alternate(self, entry_id: str, question: str, actor: int | str) -> FaqEntry:
+        """Teaches an entry a new wording (typically an unanswered question)."""
+        entry = self._require(entry_id)
+        question = question.strip()
+        if not question:
+            raise AdminError("问法不能为空")
+        if question not in entry.alternates and question != entry.question:
+            entry.alternates.append(question)
+            self.repos.knowledge.save_entry(entry, actor_of(actor), action="add-alternate")
+            self.app.knowledge.invalidate()
+        return entry
+
+    def new_id(self, district: str | None, question: str) -> str:
+        prefix = {"拱墅区": "gongshu", "富阳区": "fuyang", "临平区": "linping", "上虞区": "shangyu",
+                  "建德市": "jiande"}.get(district or "", "general")
+        digest = hashlib.sha1(f"{question}{datetime.now(timezone.utc).isoformat()}".encode()).hexdigest()[:6]
+        return f"{prefix}.admin-{digest}"
+
+    def _require(self, entry_id: str) -> FaqEntry:
+        entry = self.repos.knowledge.get_entry(entry_id)
+        if entry is None:
+            raise AdminError(f"找不到条目 {entry_id}")
+        return entry
+
+    # ---------------------------------------------------------------- history
+    def history(self, entry_id: str, limit: int = 20):
+        return self.repos.audit.history("faq", entry_id, limit)
+
+    def restore(self, revision_id: int, actor: int | str) -> FaqEntry:
+        """Makes an entry what it was right after the given revision (itself a new revision)."""
+        rev = self.repos.audit.get(revision_id)
+        if rev is None or rev.target_type != "faq" or not rev.after:
+            raise AdminError(f"找不到可恢复的版本 #{revision_id}")
+        entry = FaqEntry.from_content(rev.after)
+        self.repos.knowledge.save_entry(entry, actor_of(actor), action=f"restore#{revision_id}")
+        self.app.knowledge.invalidate()
+        return entry
+
+    # ---------------------------------------------------------------- learning from users
+    def unanswered(self, days: int = 30, limit: int = 10) -> list[UnansweredGroup]:
+        """Unanswered questions and 👎-rated ones, grouped by similarity, most asked first."""
+        preparer = self.app.knowledge.engine.preparer
+        items: list[tuple[str, str | None, bool]] = [(q, d, False) for q, d, _ in
+                                                      self.repos.queries.recent_unanswered(days)]
+        items += [(f.question, None, True) for f in self.repos.feedback.since(days) if not f.helpful and f.question]
+        groups: list[dict] = []
+        for question, district, disliked in items:
+            key = preparer.prepare(question).text or question
+            for g in groups:
+                if fuzz.ratio(key, g["key"]) >= 80:
+                    break
+            else:
+                g = {"key": key, "wordings": Counter(), "districts": Counter(), "disliked": 0}
+                groups.append(g)
+            g["wordings"][question.strip()] += 1
+            if district:
+                g["districts"][district] += 1
+            g["disliked"] += disliked
+        out = [UnansweredGroup(g["wordings"].most_common(1)[0][0], sum(g["wordings"].values()),
+                               [w for w, _ in g["wordings"].most_common(3)], list(g["districts"]), g["disliked"])
+               for g in groups]
+        return sorted(out, key=lambda g: (-g.count, g.question))[:limit]
+
+    # ---------------------------------------------------------------- files
+    def import_file(self, filename: str, data: bytes, actor: int | str) -> ImportResult:
+        """Validates a whole YAML/CSV file (FAQ entries or stations); writes nothing unless all of it is valid."""
+        if len(data) > MAX_UPLOAD_BYTES:
+            return ImportResult("faq", False, [f"文件太大（上限 {MAX_UPLOAD_BYTES // 1024} KB）"])
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return ImportResult("faq", False, ["文件不是 UTF-8 编码的文本"])
+        name = filename.lower()
+        if name.endswith(".csv"):
+            header = next(csv.reader(io.StringIO(text)), [])
+            kind = "stations" if "latitude" in [h.strip().lower() for h in header] else "faq"
+            fmt = "csv"
+        elif name.endswith((".yaml", ".yml")):
+            fmt = "yaml"
+            kind = "stations" if re.search(r"^stations\s*:", text, re.M) else "faq"
+        else:
+            return ImportResult("faq", False, ["只支持 .yaml / .yml / .csv 文件"])
+        if kind == "stations":
+            return self._import_stations(text, fmt, actor)
+        return self._import_faq(text, fmt, actor)
+
+    def _import_faq(self, text: str, fmt: str, actor: int | str) -> ImportResult:
+        try:
+            rows = self._faq_rows_csv(text) if fmt == "csv" else self._faq_rows_yaml(text)
+        except (KnowledgeFileError, csv.Error, ValueError) as exc:
+            return ImportResult("faq", False, [str(exc)])
+        if not rows:
+            return ImportResult("faq", False, ["文件里没有任何条目"])
+        validator = self.validator()
+        seen: set[str] = set()
+        problems: list[str] = []
+        for line, raw in rows:
+            where = f"第 {line} 行"
+            problems += [f"{where}{f' [{p.entry}]' if p.entry else ''}：{p.message}"
+                         for p in validator.check_entry(raw, where, seen)]
+        if problems:
+            return ImportResult("faq", False, problems, total=len(rows))
+        entries = [FaqEntry.from_content(strip_lines(raw)) for _, raw in rows]
+        written = self.repos.knowledge.save_entries(entries, actor_of(actor))
+        self.app.knowledge.invalidate()
+        return ImportResult("faq", True, written=written, total=len(entries))
+
+    @staticmethod
+    def _faq_rows_yaml(text: str) -> list[tuple[int, dict]]:
+        data = load_yaml(text, "文件")
+        if isinstance(data, dict):
+            data = data.get("entries")
+        if not isinstance(data, list):
+            raise KnowledgeFileError("YAML 顶层应为 `entries:` 列表")
+        return [(raw.get("__line__", 0) if isinstance(raw, dict) else 0, raw) for raw in data]
+
+    @staticmethod
+    def _faq_rows_csv(text: str) -> list[tuple[int, dict]]:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [c for c in CSV_FAQ_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"第 1 行：缺少列 {', '.join(missing)}（需要：{', '.join(CSV_FAQ_COLUMNS)}）")
+        rows = []
+        for row in reader:
+            split = lambda v: [x.strip() for x in (v or "").split(LIST_SEP) if x.strip()]  # noqa: E731
+            rows.append((reader.line_num, {
+                "id": (row["id"] or "").strip(), "district": (row["district"] or "").strip() or None,
+                "category": (row["category"] or "").strip(), "question": (row["question"] or "").strip(),
+                "alternates": split(row["alternates"]), "keywords": split(row["keywords"]),
+                "answer": (row["answer"] or "").strip(),
+                "sources": [{"document": (row["source_document"] or "").strip(),
+                             "quote": (row["source_quote"] or "").strip()}],
+            }))
+        return rows
+
+    def _import_stations(self, text: str, fmt: str, actor: int | str) -> ImportResult:
+        parsed = parse_station_text(text, fmt)
+        if parsed.errors:
+            return ImportResult("stations", False, [str(p) for p in parsed.errors], total=len(parsed.stations))
+        written = self.repos.stations.replace_many(parsed.stations, actor_of(actor))
+        return ImportResult("stations", True, written=written, total=len(parsed.stations))
+
+    def export_faq(self) -> bytes:
+        return dump_entries(self.repos.knowledge.all_entries()).encode("utf-8")
+
+    # ---------------------------------------------------------------- source documents
+    def add_document(self, title: str, district: str | None, published: str, filename: str, data: bytes,
+                     actor: int | str) -> SourceDocument:
+        """A new article (.txt or .docx) that entries can cite and the passage fallback searches."""
+        try:
+            district = require_district(district)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+        if not title.strip():
+            raise AdminError("标题不能为空")
+        try:
+            day = date.fromisoformat(published.strip())
+        except ValueError:
+            raise AdminError("日期格式应为 2025-03-01") from None
+        text = extract_text(filename, data)
+        if len(re.sub(r"\s+", "", text)) < 20:
+            raise AdminError("文档里几乎没有文字")
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+        doc = SourceDocument(id=f"admin-{day:%Y%m%d}-{digest}", title=title.strip(), district=district,
+                             years=str(day.year), publisher=union_of(district) if district else "",
+                             text=text)
+        self.repos.knowledge.save_document(doc, actor_of(actor))
+        self.app.knowledge.invalidate()
+        return doc
+
+    # ---------------------------------------------------------------- statistics
+    def stats(self, days: int = 30) -> dict:
+        rows = self.repos.queries.since(days)
+        feedback = self.repos.feedback.since(days)
+        per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        per_district: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            day = r.created_at.date().isoformat() if r.created_at else "?"
+            per_day[day][0] += 1
+            per_day[day][1] += r.matched
+            per_district[r.district or "未选择"][0] += 1
+            per_district[r.district or "未选择"][1] += r.matched
+        engine = self.app.knowledge.engine
+        top = Counter(r.faq_id for r in rows if r.faq_id)
+        return {
+            "days": days,
+            "questions": len(rows),
+            "matched": sum(r.matched for r in rows),
+            "per_day": dict(sorted(per_day.items())),
+            "per_district": dict(per_district),
+            "top_questions": [(engine.by_id[i].question if i in engine.by_id else i, n) for i, n in top.most_common(5)],
+            "top_unanswered": [(g.question, g.count) for g in self.unanswered(days, 5)],
+            "helpful": sum(f.helpful for f in feedback),
+            "unhelpful": sum(not f.helpful for f in feedback),
+        }
+
+    @staticmethod
+    def format_stats(st: dict) -> str:
+        n = st["questions"]
+        rate = f"{st['matched'] / n:.0%}" if n else "—"
+        lines = [f"📊 最近 {st['days']} 天：{n} 个问题，答上 {st['matched']} 个（{rate}）",
+                 f"👍 {st['helpful']}  👎 {st['unhelpful']}", "", "按天："]
+        lines += [f"  {d}：{a} 问 / {m} 答" for d, (a, m) in list(st["per_day"].items())[-7:]] or ["  （无）"]
+        lines += ["", "按区县："]
+        lines += [f"  {d}：{a} 问 / {m} 答" for d, (a, m) in st["per_district"].items()] or ["  （无）"]
+        lines += ["", "最常问："] + ([f"  {q}（{c}）" for q, c in st["top_questions"]] or ["  （无）"])
+        lines += ["", "没答上的："] + ([f"  {q}（{c}）" for q, c in st["top_unanswered"]] or ["  （无）"])
+        return "\n".join(lines)
+
+
+def extract_text(filename: str, data: bytes) -> str:
+    name = filename.lower()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise AdminError("文件太大")
+    if name.endswith(".txt"):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise AdminError("文本文件不是 UTF-8 编码") from None
+    if name.endswith(".docx"):
+        try:
+            import docx
+            document = docx.Document(io.BytesIO(data))
+        except Exception:  # python-docx raises several types for a broken file
+            raise AdminError("无法读取这个 .docx 文件") from None
+        return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
+    raise AdminError("只支持 .txt 和 .docx 文件")
