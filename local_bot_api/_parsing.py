@@ -32,7 +32,7 @@ STRING_FIELDS = frozenset(
         "vcard", "video", "video_note", "voice", "web_app_query_id", "set_name", "error_message",
         "button_text", "quote", "performer",
     }
-)  # fmt: skip
+)
 
 _JSONISH = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$|true$|false$|null$")
 

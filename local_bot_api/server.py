@@ -64,12 +64,12 @@ _INLINE_BUTTON_ACTIONS = {
     "url", "callback_data", "web_app", "login_url", "switch_inline_query",
     "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
     "callback_game", "pay",
-}  # fmt: skip
+}
 _MESSAGE_META = {
     "message_id", "from", "chat", "date", "edit_date", "reply_to_message", "forward_origin",
     "reply_markup", "media_group_id", "sender_chat", "message_thread_id", "is_topic_message",
     "has_protected_content", "author_signature",
-}  # fmt: skip
+}
 
 
 class _Unset:
@@ -213,6 +213,7 @@ class _BotState:
         self.inline_ids: set[str] = set()
         self.blocked: set[int] = set()
         self.members: dict[tuple[int, int], dict] = {}
+        self.waiting_polls = 0  # getUpdates requests currently held open
 
 
 class _Request:
@@ -573,10 +574,10 @@ class LocalBotApi:
         user = self._users.get(user_id)
         if user is None:
             user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "username": f"user{user_id}",
-                    "language_code": "en"}  # fmt: skip
+                    "language_code": "en"}
             self._users[user_id] = user
         for key, value in (("username", username), ("first_name", first_name), ("last_name", last_name),
-                           ("language_code", language_code)):  # fmt: skip
+                           ("language_code", language_code)):
             if value == "":
                 user.pop(key, None)
             elif value is not None:
@@ -661,7 +662,7 @@ class LocalBotApi:
 
     # ------------------------------------------------------------------ files
     def add_file(self, content: bytes, *, mime_type: str = "application/octet-stream",
-                 file_name: str | None = None, kind: str = "documents") -> StoredFile:  # fmt: skip
+                 file_name: str | None = None, kind: str = "documents") -> StoredFile:
         """Register bytes the bot can fetch with getFile + download."""
         with self._lock:
             n = next(self._ids)
@@ -757,6 +758,9 @@ class LocalBotApi:
     ) -> dict:
         """Queue a message from a user; returns the update.
 
+        ``chat_type``: "private" (chat id = user id), "group", "supergroup" or
+        "channel" (becomes a ``channel_post``); group chats get a default id/title.
+
         Entities for /commands, @mentions, urls and #hashtags are computed (UTF-16
         offsets) unless ``entities`` is given.  Extra ``fields`` go into the
         Message verbatim (e.g. ``contact={...}``, ``caption="..."``).
@@ -767,6 +771,9 @@ class LocalBotApi:
             user = self._user(user_id, username, first_name, last_name, language_code)
             chat = self._chat_for_push(bot, user, chat_id, chat_type, title)
             msg = self._new_message(bot, chat, user, date)
+            if chat_type == "channel":  # channel posts have a sender_chat instead of a sender
+                del msg["from"]
+                msg["sender_chat"] = dict(chat)
             if message_thread_id is not None:
                 msg["message_thread_id"] = message_thread_id
                 msg["is_topic_message"] = True
@@ -785,7 +792,7 @@ class LocalBotApi:
                 if ents:
                     msg["caption_entities"] = ents
             self._store(bot, msg)
-            return self._push(bot, {"message": msg}, enqueue)
+            return self._push(bot, {"channel_post" if chat_type == "channel" else "message": msg}, enqueue)
 
     def push_group_message(
         self,
@@ -808,14 +815,14 @@ class LocalBotApi:
         return self.push_message(user_id, None, location={"latitude": latitude, "longitude": longitude}, **kwargs)
 
     def push_sticker(self, user_id: int, emoji: str = "👍", *, content: bytes = _FAKE_WEBP,
-                     set_name: str | None = None, **kwargs: Any) -> dict:  # fmt: skip
+                     set_name: str | None = None, **kwargs: Any) -> dict:
         """A sticker message; its bytes are downloadable via getFile."""
         rec = self.add_file(content, mime_type="image/webp", kind="stickers")
         sticker = self._media_object("sticker", rec, {"emoji": emoji, "set_name": set_name})
         return self.push_message(user_id, None, sticker=sticker, **kwargs)
 
     def push_photo(self, user_id: int, content: bytes = _FAKE_JPEG, *, caption: str | None = None,
-                   width: int = 1280, height: int = 960, **kwargs: Any) -> dict:  # fmt: skip
+                   width: int = 1280, height: int = 960, **kwargs: Any) -> dict:
         """A photo message (two PhotoSizes, largest last, like Telegram)."""
         rec = self.add_file(content, mime_type="image/jpeg", kind="photos")
         small = self.add_file(content, mime_type="image/jpeg", kind="photos")
@@ -824,14 +831,14 @@ class LocalBotApi:
         return self.push_message(user_id, None, photo=photo, caption=caption, **kwargs)
 
     def push_voice(self, user_id: int, content: bytes = _FAKE_OGG, *, duration: int = 2,
-                   mime_type: str = "audio/ogg", caption: str | None = None, **kwargs: Any) -> dict:  # fmt: skip
+                   mime_type: str = "audio/ogg", caption: str | None = None, **kwargs: Any) -> dict:
         """A voice note; bytes downloadable via getFile."""
         rec = self.add_file(content, mime_type=mime_type, kind="voice")
         voice = self._media_object("voice", rec, {"duration": duration})
         return self.push_message(user_id, None, voice=voice, caption=caption, **kwargs)
 
     def push_document(self, user_id: int, filename: str, content: bytes, mime_type: str | None = None,
-                      *, caption: str | None = None, **kwargs: Any) -> dict:  # fmt: skip
+                      *, caption: str | None = None, **kwargs: Any) -> dict:
         """A document; the bot can get_file() it and download exactly ``content``."""
         mime_type = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         rec = self.add_file(content, mime_type=mime_type, file_name=filename, kind="documents")
@@ -969,7 +976,7 @@ class LocalBotApi:
             self._bot(token).blocked.discard(user_id)
 
     def set_chat_member(self, chat_id: int, user_id: int, status: str = "member", *,
-                        token: str | None = None, **fields: Any) -> dict:  # fmt: skip
+                        token: str | None = None, **fields: Any) -> dict:
         """Define what getChatMember returns (status: creator/administrator/member/restricted/left/kicked)."""
         with self._lock:
             bot = self._bot(token)
@@ -1007,7 +1014,7 @@ class LocalBotApi:
             return [
                 c for c in self._calls
                 if c.method == method and (token is None or c.token == token) and (ok is None or c.ok == ok)
-            ]  # fmt: skip
+            ]
 
     def mark(self) -> int:
         """Index of the next call; pass as ``since=`` to only wait for calls after this point."""
@@ -1035,13 +1042,67 @@ class LocalBotApi:
         try:
             asyncio.get_running_loop()
             hint = ("\nHint: wait_for() blocked the running event loop; in async tests use "
-                    "`await api.wait_for_async(...)`.")  # fmt: skip
+                    "`await api.wait_for_async(...)`.")
         except RuntimeError:
             pass
         return AssertionError(
             f"Timed out after {timeout}s waiting for {count} call(s) of {m.describe()}; "
             f"got {len(m.found)}. Last {len(recent)} calls:\n{lines}{hint}"
         )
+
+    def _wait_until(self, probe: Callable[[], Any], timeout: float, on_timeout: Callable[[], Exception]) -> Any:
+        """Re-evaluate ``probe`` (under the lock) whenever state changes until it is truthy."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                result = probe()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise on_timeout()
+                self._cond.wait(remaining)
+
+    async def _wait_until_async(self, probe: Callable[[], Any], timeout: float,
+                                on_timeout: Callable[[], Exception]) -> Any:
+        """Like _wait_until but awaits: handler threads wake us via call_soon_threadsafe."""
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+
+        def wake() -> None:
+            if not event.is_set():
+                try:
+                    loop.call_soon_threadsafe(event.set)
+                except RuntimeError:  # loop closed
+                    pass
+
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._listeners.append(wake)
+        try:
+            while True:
+                event.clear()
+                with self._lock:
+                    result = probe()
+                    error = on_timeout() if not result and time.monotonic() >= deadline else None
+                if result:
+                    return result
+                if error is not None:
+                    raise error
+                try:
+                    await asyncio.wait_for(event.wait(), max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    pass
+        finally:
+            with self._lock:
+                self._listeners.remove(wake)
+
+    def _count_probe(self, m: _Matcher, count: int) -> Callable[[], list[Call] | None]:
+        def probe() -> list[Call] | None:
+            self._scan(m)
+            return m.found[:count] if len(m.found) >= count else None
+
+        return probe
 
     def wait_for_count(
         self,
@@ -1057,16 +1118,7 @@ class LocalBotApi:
     ) -> list[Call]:
         """Block until ``count`` matching calls were recorded; return the first ``count``."""
         m = _Matcher(method, predicate, match, ok, since, token)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                self._scan(m)
-                if len(m.found) >= count:
-                    return m.found[:count]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self._timeout_error(m, count, timeout)
-                self._cond.wait(remaining)
+        return self._wait_until(self._count_probe(m, count), timeout, lambda: self._timeout_error(m, count, timeout))
 
     def wait_for(
         self,
@@ -1084,6 +1136,8 @@ class LocalBotApi:
         ``match`` compares decoded params for equality, ``ok`` filters by success,
         ``since`` (from mark()) ignores older calls.  Raises AssertionError listing
         the recent calls on timeout.  In async tests use wait_for_async.
+        Calls are recorded when answered, so a long-polling getUpdates shows up
+        only once it returns (use wait_until_polling to know the bot is polling).
         """
         return self.wait_for_count(method, 1, predicate, timeout, match=match, ok=ok, since=since, token=token)[0]
 
@@ -1100,39 +1154,27 @@ class LocalBotApi:
         token: str | None = None,
     ) -> list[Call]:
         """Async wait_for_count: yields to the event loop (the bot may run on it)."""
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-
-        def wake() -> None:
-            if not event.is_set():
-                try:
-                    loop.call_soon_threadsafe(event.set)
-                except RuntimeError:  # loop closed
-                    pass
-
         m = _Matcher(method, predicate, match, ok, since, token)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            self._listeners.append(wake)
-        try:
-            while True:
-                event.clear()
-                with self._lock:
-                    self._scan(m)
-                    if len(m.found) >= count:
-                        return m.found[:count]
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        err = self._timeout_error(m, count, timeout)
-                if remaining <= 0:
-                    raise err
-                try:
-                    await asyncio.wait_for(event.wait(), remaining)
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            with self._lock:
-                self._listeners.remove(wake)
+        return await self._wait_until_async(
+            self._count_probe(m, count), timeout, lambda: self._timeout_error(m, count, timeout)
+        )
+
+    def _polling_probe(self, token: str | None) -> Callable[[], bool]:
+        bot = self._bot(token)
+        return lambda: bot.waiting_polls > 0
+
+    def _polling_timeout(self, timeout: float) -> AssertionError:
+        return AssertionError(f"No getUpdates long poll was held open within {timeout}s (is the bot polling?)")
+
+    def wait_until_polling(self, timeout: float = 5.0, *, token: str | None = None) -> None:
+        """Block until the bot sits in a long-polling getUpdates (i.e. it is up and idle).
+
+        Useful before pushing when the bot starts with drop_pending_updates=True.
+        """
+        self._wait_until(self._polling_probe(token), timeout, lambda: self._polling_timeout(timeout))
+
+    async def wait_until_polling_async(self, timeout: float = 5.0, *, token: str | None = None) -> None:
+        await self._wait_until_async(self._polling_probe(token), timeout, lambda: self._polling_timeout(timeout))
 
     async def wait_for_async(
         self,
@@ -1152,18 +1194,22 @@ class LocalBotApi:
         return found[0]
 
     def _record(self, token: str, method: str, params: dict, files: dict, status: int,
-                response: dict | None, started: float) -> Call:  # fmt: skip
+                response: dict | None, started: float) -> Call:
         call = Call(self._call_seq, method, params, started, token, status, response, files)
         self._call_seq += 1
         self._calls.append(call)
+        self._notify()
+        return call
+
+    def _notify(self) -> None:
+        """Wake sync waiters (condition) and async waiters (their event loops)."""
         self._cond.notify_all()
         for wake in self._listeners:
             wake()
-        return call
 
     # ------------------------------------------------------------------ webhook
     def post_webhook(self, update: dict, *, url: str | None = None, secret_token: Any = _UNSET,
-                     token: str | None = None, timeout: float = 5.0) -> int:  # fmt: skip
+                     token: str | None = None, timeout: float = 5.0) -> int:
         """POST ``update`` to the bot's webhook like Telegram; return the HTTP status.
 
         ``url`` defaults to the URL from setWebhook; ``secret_token`` defaults to the
@@ -1259,7 +1305,7 @@ class LocalBotApi:
             h.send_bytes(404, _dumps({"ok": False, "error_code": 404, "description": "Not Found"}))
 
     def _api_call(self, h: _Handler, token: str, method: str, query: str, body: bytes,
-                  started: float) -> tuple[int, bytes] | None:  # fmt: skip
+                  started: float) -> tuple[int, bytes] | None:
         files: dict[str, UploadedFile] = {}
         entry = _DISPATCH.get(method.lower())
         name = entry[0] if entry else method
@@ -1320,7 +1366,7 @@ class LocalBotApi:
             else:
                 status, body, ctype = 200, rec.data, rec.mime_type
             self._record(token, "file_download", {"file_path": file_path}, {}, status,
-                         {"ok": status == 200, "result": {"file_path": file_path, "size": len(body)}}, started)  # fmt: skip
+                         {"ok": status == 200, "result": {"file_path": file_path, "size": len(body)}}, started)
         return status, body, ctype
 
     # ------------------------------------------------------------------ control endpoint
@@ -1330,7 +1376,7 @@ class LocalBotApi:
         "push_edited_message", "fail_next", "clear", "block_user", "unblock_user",
         "set_chat_member", "add_bot", "post_webhook", "pending_updates", "chat_history",
         "webhook_info", "webhook_deliveries", "commands", "bot_user", "add_file", "mark",
-    })  # fmt: skip
+    })
 
     def _control(self, http_method: str, action: str, query: str, body: bytes) -> tuple[int, bytes]:
         """JSON control API for tests in another process (see client.RemoteBotApi)."""
@@ -1338,33 +1384,52 @@ class LocalBotApi:
             args: dict = dict(parse_query(query))
             if body:
                 args.update(json.loads(body.decode("utf-8")))
-            for key in [k for k in args if k.endswith("_b64")]:
-                args[key[:-4]] = base64.b64decode(args.pop(key))
-            if action == "health":
-                result: Any = {"url": self.url, "tokens": self.tokens}
-            elif action == "calls":
-                result = self._control_calls(args, wait=False)
-            elif action == "wait_calls":
-                result = self._control_calls(args, wait=True)
-            elif action in self._CONTROL_ACTIONS:
-                result = getattr(self, action)(**args)
-                if isinstance(result, StoredFile):
-                    result = {**result.meta(), "file_path": result.file_path}
+            if action == "batch":  # many actions in one request (bulk pushes for benchmarks)
+                result: Any = [self._control_action(item["action"], dict(item.get("args") or {}))
+                               for item in args["calls"]]
             else:
-                return 404, _dumps({"ok": False, "description": f"unknown control action {action!r}"})
+                result = self._control_action(action, args)
             return 200, _dumps({"ok": True, "result": result})
-        except (TypeError, ValueError, KeyError) as exc:
+        except LookupError as exc:
+            return 404, _dumps({"ok": False, "description": f"unknown control action {exc}"})
+        except (TypeError, ValueError) as exc:
             return 400, _dumps({"ok": False, "description": f"{type(exc).__name__}: {exc}"})
+
+    def _control_action(self, action: str, args: dict) -> Any:
+        for key in [k for k in args if k.endswith("_b64")]:
+            args[key[:-4]] = base64.b64decode(args.pop(key))
+        if action == "health":
+            return {"url": self.url, "tokens": self.tokens}
+        if action == "calls":
+            return self._control_calls(args, wait=False)
+        if action == "wait_calls":
+            return self._control_calls(args, wait=True)
+        if action == "wait_until_polling":
+            try:
+                self.wait_until_polling(float(args.get("timeout", 5.0)), token=args.get("token"))
+                return True
+            except AssertionError:
+                return False
+        if action not in self._CONTROL_ACTIONS:
+            raise LookupError(repr(action))
+        try:
+            result = getattr(self, action)(**args)
+        except KeyError as exc:  # e.g. unknown file id: a caller error, not a missing action
+            raise ValueError(f"not found: {exc}") from None
+        if isinstance(result, StoredFile):
+            result = {**result.meta(), "file_path": result.file_path}
+        return result
 
     def _control_calls(self, args: dict, wait: bool) -> list[dict]:
         m = _Matcher(args.get("method"), None, args.get("match"), args.get("ok"), int(args.get("since", 0)),
-                     args.get("token"))  # fmt: skip
+                     args.get("token"))
         deadline = time.monotonic() + float(args.get("timeout", 0) if wait else 0)
+        need = max(1, int(args.get("count", 1)))
         with self._cond:
             while True:
                 self._scan(m)
                 remaining = deadline - time.monotonic()
-                if m.found or remaining <= 0 or self._stopping:
+                if len(m.found) >= need or remaining <= 0 or self._stopping:
                     return [c.to_json() for c in m.found]
                 self._cond.wait(remaining)
 
@@ -1384,7 +1449,7 @@ class LocalBotApi:
         bot, p = r.bot, r.params
         if bot.webhook is not None:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")  # fmt: skip
+                                "use deleteWebhook to delete the webhook first")
         offset = _int(p.get("offset"), 0)
         limit = max(1, min(100, _int(p.get("limit"), 100)))
         try:
@@ -1404,22 +1469,29 @@ class LocalBotApi:
         self._filter_allowed(bot)
         bot.poll_seq += 1
         mine = bot.poll_seq
+        if bot.updates or timeout <= 0:
+            return bot.updates[:limit]
         deadline = time.monotonic() + timeout
-        while not bot.updates:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            if self._stopping:
-                raise _Aborted
-            if bot.poll_seq != mine:  # a newer getUpdates for this token arrived
+        bot.waiting_polls += 1
+        self._notify()
+        try:
+            while not bot.updates:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                if self._stopping:
+                    raise _Aborted
+                if bot.poll_seq != mine:  # a newer getUpdates for this token arrived
+                    if not r.alive():
+                        raise _Aborted
+                    raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
+                                        "that only one bot instance is running")
+                self._cond.wait(min(remaining, _ALIVE_CHECK_INTERVAL))
                 if not r.alive():
                     raise _Aborted
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                    "that only one bot instance is running")  # fmt: skip
-            self._cond.wait(min(remaining, _ALIVE_CHECK_INTERVAL))
-            if not r.alive():
-                raise _Aborted
-            self._filter_allowed(bot)
+                self._filter_allowed(bot)
+        finally:
+            bot.waiting_polls -= 1
         return bot.updates[:limit]
 
     def _api_setWebhook(self, r: _Request) -> bool:
@@ -1477,7 +1549,8 @@ class LocalBotApi:
             raise ApiError(400, 'Bad Request: parameter "commands" is required')
         for cmd in commands:
             name, desc = (cmd or {}).get("command", ""), (cmd or {}).get("description", "")
-            if not (isinstance(name, str) and 1 <= len(name) <= 32 and all(c.islower() or c.isdigit() or c == "_" for c in name)):
+            valid_name = isinstance(name, str) and 1 <= len(name) <= 32
+            if not valid_name or not all(c.islower() or c.isdigit() or c == "_" for c in name):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not (isinstance(desc, str) and 1 <= len(desc) <= 256):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
@@ -1529,7 +1602,7 @@ class LocalBotApi:
             return {}
         if len(text) > limit:
             raise ApiError(400, "Bad Request: message is too long" if key == "text"
-                           else "Bad Request: message caption is too long")  # fmt: skip
+                           else "Bad Request: message caption is too long")
         if ents is None:
             ents = auto_entities(text)
         out: dict[str, Any] = {key: text}
@@ -1549,14 +1622,14 @@ class LocalBotApi:
             return None  # reply keyboards / remove / force_reply are not echoed by Telegram
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise ApiError(400, "Bad Request: can't parse inline keyboard button: field \"inline_keyboard\" "
-                                "of the InlineKeyboardMarkup must be an Array of Arrays")  # fmt: skip
+                                "of the InlineKeyboardMarkup must be an Array of Arrays")
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not button.get("text"):
                     raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text must be non-empty")
                 if not _INLINE_BUTTON_ACTIONS & set(button):
                     raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are "
-                                        "unallowed in the inline keyboard")  # fmt: skip
+                                        "unallowed in the inline keyboard")
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -1576,7 +1649,8 @@ class LocalBotApi:
         if isinstance(reply, dict) and reply.get("message_id") is not None:
             target = reply.get("chat_id", chat["id"])
             original = bot.messages.get((target, _int(reply["message_id"])))
-            if original is None and not (reply.get("allow_sending_without_reply") or p.get("allow_sending_without_reply")):
+            allow_missing = reply.get("allow_sending_without_reply") or p.get("allow_sending_without_reply")
+            if original is None and not allow_missing:
                 raise ApiError(400, "Bad Request: message to be replied not found")
         msg = self._new_message(bot, chat, bot.user)
         if p.get("message_thread_id") is not None:
@@ -1608,7 +1682,7 @@ class LocalBotApi:
         p = r.params
         loc = {"latitude": float(_required(p, "latitude")), "longitude": float(_required(p, "longitude"))}
         venue: dict[str, Any] = {"location": loc, "title": str(_required(p, "title")),
-                                 "address": str(_required(p, "address"))}  # fmt: skip
+                                 "address": str(_required(p, "address"))}
         for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
             if p.get(key):
                 venue[key] = p[key]
@@ -1659,7 +1733,7 @@ class LocalBotApi:
             if value.startswith(("http://", "https://")):
                 name = value.rstrip("/").rsplit("/", 1)[-1] or None
                 return self.add_file(b"", mime_type=mimetypes.guess_type(name or "")[0] or default_mime,
-                                     file_name=name, kind=folder)  # fmt: skip
+                                     file_name=name, kind=folder)
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         raise ApiError(400, f"Bad Request: there is no {kind} in the request")
 
@@ -1763,7 +1837,7 @@ class LocalBotApi:
         if before == after:
             raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
                                 "reply markup are exactly the same as a current content and reply markup "
-                                "of the message")  # fmt: skip
+                                "of the message")
         for key in drop:
             msg.pop(key, None)
         msg.update({k: v for k, v in changes.items() if v is not None})
@@ -1848,7 +1922,7 @@ class LocalBotApi:
             "max_reaction_count": 11,
             "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
                                     "premium_subscription": False, "gifts_from_channels": False},
-        })  # fmt: skip
+        })
         return chat
 
     def _api_getChatMember(self, r: _Request) -> dict:
@@ -1866,7 +1940,7 @@ class LocalBotApi:
     def _api_getChatAdministrators(self, r: _Request) -> list:
         chat = self._resolve_chat(r.bot, r.params.get("chat_id"))
         return [m for (cid, _), m in r.bot.members.items()
-                if cid == chat["id"] and m["status"] in ("creator", "administrator")]  # fmt: skip
+                if cid == chat["id"] and m["status"] in ("creator", "administrator")]
 
     def _api_getChatMemberCount(self, r: _Request) -> int:
         chat = self._resolve_chat(r.bot, r.params.get("chat_id"))
@@ -1892,7 +1966,7 @@ _TRUE_METHODS = (
     "restrictChatMember", "promoteChatMember", "setChatTitle", "setChatDescription",
     "approveChatJoinRequest", "declineChatJoinRequest", "setMyDefaultAdministratorRights",
     "setChatPermissions", "setChatAdministratorCustomTitle",
-)  # fmt: skip
+)
 
 _DISPATCH: dict[str, tuple[str, Callable[[LocalBotApi, _Request], Any]]] = {
     name[len("_api_"):].lower(): (name[len("_api_"):], getattr(LocalBotApi, name))
@@ -1911,14 +1985,14 @@ def _chat_member(user: dict, status: str, fields: dict) -> dict:
         base.update({k: True for k in (
             "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
             "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-            "can_edit_stories", "can_delete_stories", "can_pin_messages")})  # fmt: skip
+            "can_edit_stories", "can_delete_stories", "can_pin_messages")})
         base.update({"can_be_edited": False, "is_anonymous": False})
     elif status == "restricted":
         base.update({k: False for k in (
             "can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages", "can_send_polls",
             "can_send_other_messages", "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
             "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
-            "can_send_voice_notes", "can_edit_tag", "can_react_to_messages")})  # fmt: skip
+            "can_send_voice_notes", "can_edit_tag", "can_react_to_messages")})
         base.update({"is_member": True, "until_date": 0})
     elif status == "kicked":
         base["until_date"] = 0

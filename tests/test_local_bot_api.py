@@ -477,6 +477,11 @@ async def test_standalone_process_and_control_endpoint() -> None:
             remote.push_document(USER, "r.bin", b"\x00\x01remote")
             sent = await remote.wait_for_async("sendDocument")
             assert sent.files["document"].data == bytes(reversed(b"\x00\x01remote"))
+
+            mark = remote.mark()
+            remote.batch([("push_message", {"user_id": 100 + i, "text": f"bulk {i}"}) for i in range(30)])
+            bulk = await remote.wait_for_count_async("sendMessage", 30, since=mark, ok=True)
+            assert sorted(c.params["chat_id"] for c in bulk) == list(range(100, 130))
         assert [c.method for c in remote.calls_of("getUpdates")][-1] == "getUpdates"
         code = proc.stop()
     assert code == 0 and time.monotonic() - started < 10
