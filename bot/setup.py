@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from knowledge.kbfiles import KnowledgeFiles, load_all
 from knowledge.validate import Problem, Validator
@@ -49,14 +52,27 @@ class App:
             self.stations = LiveStations(self.repos, self.settings.kb_refresh_seconds)
 
 
+def _prepare_database(db: Database, repos: Repositories, load_knowledge: bool) -> ImportReport | None:
+    """Migrate and import; a second process doing the same at the same moment makes one of the two
+    fail on a duplicate table or row, and that one simply tries again and finds the work done."""
+    for attempt in range(4):
+        try:
+            db.migrate()
+            return import_files(repos) if load_knowledge else None
+        except (OperationalError, IntegrityError, ProgrammingError):
+            if attempt == 3:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return None
+
+
 def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> App:
     """Migrates the database and loads the knowledge files (idempotent; admin edits are kept)."""
     settings = settings or load_settings()
     db = Database(settings.database_url)
-    db.migrate()
     repos = Repositories(db)
-    if load_knowledge:
-        report = import_files(repos)
+    report = _prepare_database(db, repos, load_knowledge)
+    if report is not None:
         if report.changed:
             log.info("knowledge imported: %d added, %d updated", len(report.added), len(report.updated))
         for entry_id in report.conflicts:

@@ -6,6 +6,7 @@ passage fallback, a quoted sentence of a source document.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 
 from .districts import BY_NAME, DISTRICTS, canonical_district, foreign_place, union_of
@@ -22,6 +23,7 @@ SUGGEST_COVERAGE = 0.40
 GENERAL_BONUS = 3.0      # no district known: prefer the cross-district overview
 MIN_SYLLABLES = 2        # "好", "0": one syllable is never a confident question
 HOTLINE = "12351"
+BOT_CATEGORY = "关于本机器人"
 
 GREETINGS = {"你好", "您好", "hi", "hello", "在吗", "在不在", "嗨", "哈喽", "早上好", "晚上好", "下午好",
              "谢谢", "感谢", "多谢", "谢谢你", "好的", "ok", "收到", "再见", "拜拜"}
@@ -72,6 +74,8 @@ class Answer:
 
     def source_line(self) -> str:
         """"来源：《标题》（临平区，2021–2026）" for each distinct document."""
+        if self.category == BOT_CATEGORY:
+            return "来源：本机器人的使用说明（知识来自五个区县工会的报道）"
         seen: list[str] = []
         for s in self.sources:
             label = f"《{s.title}》（{s.district or '全部区县'}，{s.years}）" if s.years else f"《{s.title}》"
@@ -89,6 +93,14 @@ class Answer:
 
     def asdict(self) -> dict:
         return asdict(self)
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef”）])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“（])")
+
+
+def tidy(text: str) -> str:
+    """Folded YAML leaves a space where a line broke between two Chinese sentences; Chinese has none."""
+    return _CJK_GAP.sub("", text.strip())
 
 
 def where_to_ask(district: str | None) -> str:
@@ -238,7 +250,7 @@ class AnswerEngine:
                     related.append(self._suggestion(other))
                 if len(related) >= 3:
                     break
-        return Answer(True, entry.answer.strip(), entry.id, score, entry.district or district,
+        return Answer(True, tidy(entry.answer), entry.id, score, entry.district or district,
                       self._citations(entry), [], "faq", related, entry.category)
 
     def _from_passage(self, passage, district: str | None, hits) -> Answer:
