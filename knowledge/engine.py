@@ -16,12 +16,12 @@ from .normalize import SynonymMap, base_form
 from .passages import PassageIndex
 
 # Calibrated on the dev questions plus tests/data/labelled_questions.jsonl (see bench/calibrate.py).
-MATCH_SCORE = 62.0
-MATCH_COVERAGE = 0.55
+MATCH_SCORE = 65.0
+MATCH_COVERAGE = 0.50
 SUGGEST_SCORE = 42.0
 SUGGEST_COVERAGE = 0.40
 GENERAL_BONUS = 3.0      # no district known: prefer the cross-district overview
-MIN_SYLLABLES = 2        # "好", "0": one syllable is never a confident question
+MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
 HOTLINE = "12351"
 BOT_CATEGORY = "关于本机器人"
 
@@ -103,6 +103,11 @@ def tidy(text: str) -> str:
     return _CJK_GAP.sub("", text.strip())
 
 
+def syllables(code: str) -> int:
+    """Chinese (or pinyin) syllables in a phonetic code; digits and stray letters are not words."""
+    return sum(1 for ch in code if "\ue000" <= ch <= "\uf8ff")
+
+
 def where_to_ask(district: str | None) -> str:
     if district:
         return f"请咨询{union_of(district)}，或拨打{HOTLINE}职工服务热线。"
@@ -158,7 +163,7 @@ class AnswerEngine:
         hits = self._rank(prepared, effective)
         best = hits[0] if hits else None
         if best and best.score >= MATCH_SCORE and best.coverage >= MATCH_COVERAGE \
-                and len(prepared.code) >= MIN_SYLLABLES:
+                and syllables(prepared.code) >= MIN_SYLLABLES:
             entry = self.entries[best.key]
             return self._from_entry(entry, best.score, effective, hits)
 

@@ -211,14 +211,18 @@ class PhrasingIndex:
             if coverage is None:
                 bu, bb = self._bag_uni[key], self._bag_bi[key]
                 cu, cb = self._ctx_uni.get(key, _EMPTY), self._ctx_bi.get(key, _EMPTY)
-                cov_uni = sum(w if c in bu else CONTEXT_CREDIT * w if c in cu else 0.0
-                              for c, w in q_uni.items()) / q_uni_total
-                if q_bi_total:
-                    cov_bi = sum(w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
-                                 for b, w in q_bi.items()) / q_bi_total
-                    coverage = 0.5 * cov_uni + 0.5 * cov_bi
-                else:                       # one-syllable question
-                    coverage = cov_uni
+                credit = {c: (1.0 if c in bu else CONTEXT_CREDIT if c in cu else 0.0) for c in q_uni}
+                cov_uni = sum(w * credit[c] for c, w in q_uni.items()) / q_uni_total
+                # Contiguity: of the question's pairs whose two syllables both occur for this key, how
+                # many occur as a pair. Scattered single syllables are weak evidence; an unmatched
+                # syllable inside a phrase ("工匠要认定") is already paid for in cov_uni.
+                possible = found = 0.0
+                for b, w in q_bi.items():
+                    if credit[b[0]] and credit[b[1]]:
+                        possible += w
+                        found += w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
+                contiguity = found / possible if possible else (1.0 if len(code) == 1 else 0.0)
+                coverage = cov_uni * (0.5 + 0.5 * contiguity)
                 coverage_of[key] = coverage
             m_uni = sum(map(q_uni.__getitem__, p.uni & q_uni_keys))   # set intersection runs in C
             m_bi = sum(map(q_bi.__getitem__, p.bi & q_bi_keys))
