@@ -68,6 +68,11 @@ def aliases() -> dict[str, str]:
 
 # Places people may ask about that the bot has no documents for. A question about them must not be
 # answered with a served district's programme.
+# Districts and counties near the served ones, named so that a common word inside them ("萧山区" holds
+# 山区, "越城区" 城区) cannot hide them from the generic pattern below.
+_NEIGHBOURS = ("上城区", "西湖区", "滨江区", "萧山区", "余杭区", "钱塘区", "临安区", "桐庐县", "淳安县",
+               "下城区", "江干区", "越城区", "柯桥区", "诸暨市", "嵊州市", "新昌县", "海宁市", "桐乡市", "德清县",
+               "安吉县", "长兴县", "义乌市", "东阳市", "余姚市", "慈溪市")
 _OTHER_CITIES = ("北京", "上海", "天津", "重庆", "广州", "深圳", "南京", "苏州", "宁波", "温州", "嘉兴", "湖州",
                  "金华", "衢州", "舟山", "台州", "丽水", "义乌", "武汉", "成都", "西安", "长沙", "郑州", "合肥",
                  "厦门", "福州", "青岛", "济南", "沈阳", "大连", "哈尔滨", "昆明", "南昌", "无锡", "常州", "香港",
@@ -82,9 +87,9 @@ _PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(区|县|市)")
 
 def foreign_place(text: str) -> str | None:
     """A city or district named in the text that the bot does not serve ("滨江区", "北京"), if any."""
-    for city in _OTHER_CITIES:
-        if city in text:
-            return city
+    for place in (*_NEIGHBOURS, *_OTHER_CITIES):
+        if place in text or (place[-1] in "区县市" and place[:-1] + "区" in text):
+            return place
     for m in _PLACE_RE.finditer(text):
         place = m.group(0)
         if canonical_district(place) or any(place.endswith(w) or w.endswith(place) for w in _NOT_PLACES):
@@ -96,4 +101,18 @@ def foreign_place(text: str) -> str | None:
         if any(ch in _FUNCTION_CHARS for ch in m.group(1)):   # "怎么选区", "我们区", "哪个市"
             continue
         return place
+    return None
+
+
+def homophone_district(text: str, code_of) -> str | None:
+    """A served district typed with a homophone typo and its suffix ("林平区", "富杨区", "上于区").
+
+    Only with the suffix: without it, two common syllables ("建的") would be read as a place.
+    """
+    for d in DISTRICTS:
+        suffix = d.name[-1]
+        target = code_of(d.short) + code_of(suffix)
+        code = code_of(text)
+        if target in code:
+            return d.name
     return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .districts import aliases
+from .districts import DISTRICTS, aliases, homophone_district
 from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code, strip_fillers
 
 MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
@@ -55,6 +55,11 @@ class TextPreparer:
             if name not in found:
                 found.append(name)
         text = _DISTRICT_RE.sub("", text)
+        if not found:
+            typo = homophone_district(text, phonetic_code)
+            if typo:
+                found.append(typo)
+                text = _strip_homophone(text, typo)
         text = strip_fillers(self.synonyms.apply(text))[:MAX_QUERY_CHARS]
         code = self.synonyms.apply_code(pinyin_runs_to_code(text) or phonetic_code(text))
         return Prepared(text, code, tuple(found))
@@ -68,6 +73,16 @@ class TextPreparer:
         if text == prepared.text:
             return prepared
         return Prepared(text, self.synonyms.apply_code(phonetic_code(text)), prepared.districts)
+
+
+def _strip_homophone(text: str, district: str) -> str:
+    """Removes the characters that spelled the district by sound ("林平区" in "林平区工会主席")."""
+    short = next(d.short for d in DISTRICTS if d.name == district)
+    target = phonetic_code(short) + phonetic_code(district[-1])
+    for i in range(len(text) - len(target) + 1):
+        if phonetic_code(text[i:i + len(target)]) == target:
+            return text[:i] + text[i + len(target):]
+    return text
 
 
 def _bigrams(code: str) -> set[str]:
