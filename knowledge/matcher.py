@@ -28,6 +28,7 @@ from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code
 MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
 COMMON_SHARE = 0.08            # syllables in more phrasings than this share only score, never retrieve
 MAX_CANDIDATES = 60             # keys scored exactly per question
+EXACT_KEYS = 20                # keys whose phrasings are compared one by one
 CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote counts this much
 _EMPTY: frozenset[str] = frozenset()
 
@@ -167,6 +168,23 @@ class PhrasingIndex:
         self._post_bi = dict(post_bi)
         self._common = max(50, int(COMMON_SHARE * len(self._bag_uni)))
 
+    def _coverage(self, key: int, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
+        """How much of the question (IDF-weighted) this key's phrasings, answer and quotes contain."""
+        bu, bb = self._bag_uni[key], self._bag_bi[key]
+        cu, cb = self._ctx_uni.get(key, _EMPTY), self._ctx_bi.get(key, _EMPTY)
+        credit = {c: (1.0 if c in bu else CONTEXT_CREDIT if c in cu else 0.0) for c in q_uni}
+        cov_uni = sum(w * credit[c] for c, w in q_uni.items()) / q_uni_total
+        # Contiguity: of the question's pairs whose two syllables both occur for this key, how many
+        # occur as a pair. Scattered single syllables are weak evidence; an unmatched syllable inside
+        # a phrase ("工匠要认定") is already paid for in cov_uni.
+        possible = found = 0.0
+        for b, w in q_bi.items():
+            if credit[b[0]] and credit[b[1]]:
+                possible += w
+                found += w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
+        contiguity = found / possible if possible else (1.0 if n == 1 else 0.0)
+        return cov_uni * (0.5 + 0.5 * contiguity)
+
     def _idf(self, df: int) -> float:
         return math.log((self._n + 1) / (df + 0.5)) + 0.1
 
@@ -214,38 +232,24 @@ class PhrasingIndex:
             keys = heapq.nlargest(MAX_CANDIDATES, candidates, key=candidates.__getitem__)
         else:
             keys = list(candidates)
-        pids = [pid for key in keys for pid in self._phrasings_of[key]]
-
         q_uni_keys, q_bi_keys = q_uni.keys(), q_bi.keys()
-        coverage_of: dict[int, float] = {}
+        coverage_of = {key: self._coverage(key, q_uni, q_bi, q_uni_total, len(code)) for key in keys}
+        # Coverage is most of the score: phrasings are compared only for the keys that cover the
+        # question best (precision and exactness can reorder those, rarely rescue the rest).
+        if len(keys) > EXACT_KEYS:
+            keys = heapq.nlargest(EXACT_KEYS, keys, key=coverage_of.__getitem__)
         best: dict[int, Hit] = {}
-        for pid in pids:
-            p = self._phrasings[pid]
-            key = p.key
-            coverage = coverage_of.get(key)
-            if coverage is None:
-                bu, bb = self._bag_uni[key], self._bag_bi[key]
-                cu, cb = self._ctx_uni.get(key, _EMPTY), self._ctx_bi.get(key, _EMPTY)
-                credit = {c: (1.0 if c in bu else CONTEXT_CREDIT if c in cu else 0.0) for c in q_uni}
-                cov_uni = sum(w * credit[c] for c, w in q_uni.items()) / q_uni_total
-                # Contiguity: of the question's pairs whose two syllables both occur for this key, how
-                # many occur as a pair. Scattered single syllables are weak evidence; an unmatched
-                # syllable inside a phrase ("工匠要认定") is already paid for in cov_uni.
-                possible = found = 0.0
-                for b, w in q_bi.items():
-                    if credit[b[0]] and credit[b[1]]:
-                        possible += w
-                        found += w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
-                contiguity = found / possible if possible else (1.0 if len(code) == 1 else 0.0)
-                coverage = cov_uni * (0.5 + 0.5 * contiguity)
-                coverage_of[key] = coverage
-            m_uni = sum(map(q_uni.__getitem__, p.uni & q_uni_keys))   # set intersection runs in C
-            m_bi = sum(map(q_bi.__getitem__, p.bi & q_bi_keys))
-            precision = 0.5 * m_uni / p.uni_weight + 0.5 * m_bi / p.bi_weight if q_bi_total \
-                else m_uni / p.uni_weight
-            exact = fuzz.ratio(query.text, p.text) / 100.0
-            score = 100.0 * (0.55 * coverage + 0.30 * precision + 0.15 * exact)
-            hit = best.get(key)
-            if hit is None or score > hit.score:
-                best[key] = Hit(key, score, coverage, p.text)
+        for key in keys:
+            coverage = coverage_of[key]
+            for pid in self._phrasings_of[key]:
+                p = self._phrasings[pid]
+                m_uni = sum(map(q_uni.__getitem__, p.uni & q_uni_keys))   # set intersection runs in C
+                m_bi = sum(map(q_bi.__getitem__, p.bi & q_bi_keys))
+                precision = 0.5 * m_uni / p.uni_weight + 0.5 * m_bi / p.bi_weight if q_bi_total \
+                    else m_uni / p.uni_weight
+                exact = fuzz.ratio(query.text, p.text) / 100.0
+                score = 100.0 * (0.55 * coverage + 0.30 * precision + 0.15 * exact)
+                hit = best.get(key)
+                if hit is None or score > hit.score:
+                    best[key] = Hit(key, score, coverage, p.text)
         return heapq.nlargest(limit, best.values(), key=lambda h: h.score)
