@@ -87,8 +87,9 @@ def main() -> int:
             print(f"\n# {name}: {len(failures)} failures at {base}")
             for c, out in failures:
                 what = "claimed" if c["ood"] else ("no match" if not out["matched"] else "wrong")
-                print(f"  [{what}] {c['q']} [{c.get('district') or '-'}] exp={c['expect']} gold={c.get('gold_district')}"
-                      f" -> {out['faq_id'] or out['kind']} {out['score']:.1f} {out['answer'][:50]!r}")
+                print(f"  [{what}] {c['q']} [{c.get('district') or '-'}] exp={c['expect']} "
+                      f"gold={c.get('gold_district')} -> {out['faq_id'] or out['kind']} {out['score']:.1f} "
+                      f"{out['answer'][:50]!r}")
     return 0
 
 

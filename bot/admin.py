@@ -13,14 +13,14 @@ import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from rapidfuzz import fuzz
 
 from knowledge.districts import require_district, union_of
 from knowledge.kbfiles import KnowledgeFileError, dump_entries, load_yaml, strip_lines
-from knowledge.model import FaqEntry, SourceDocument
-from knowledge.station_files import parse_station_text
+from knowledge.model import FaqEntry, SourceDocument, Station
+from knowledge.station_files import StationProblem, check_row, parse_station_text
 from knowledge.validate import Problem, Validator
 
 from .setup import App
@@ -29,6 +29,8 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 CSV_FAQ_COLUMNS = ("id", "district", "category", "question", "alternates", "keywords", "answer",
                    "source_document", "source_quote")
 LIST_SEP = "|"
+DISTRICT_PREFIX = {"拱墅区": "gongshu", "富阳区": "fuyang", "临平区": "linping", "上虞区": "shangyu",
+                   "建德市": "jiande"}
 
 
 class AdminError(ValueError):
@@ -75,6 +77,14 @@ class AdminService:
     def is_admin(self, user_id: int) -> bool:
         return self.repos.admins.is_admin(user_id)
 
+    def list_admins(self) -> list[int]:
+        return self.repos.admins.list()
+
+    def record_refusal(self, user_id: int | None, what: str) -> None:
+        """A non-admin tried an admin action: only an audit row is written, nothing else changes."""
+        self.repos.audit.record(actor_of(user_id if user_id is not None else "unknown"), "refused", "admin",
+                                (what or "?")[:100])
+
     def add_admin(self, actor: int | str, user_id: int) -> bool:
         return self.repos.admins.add(user_id, actor_of(actor))
 
@@ -85,6 +95,14 @@ class AdminService:
     def validator(self) -> Validator:
         from .live_knowledge import load_categories
         return Validator(self.repos.knowledge.documents(), [c["name"] for c in load_categories()])
+
+    def categories(self) -> list[str]:
+        return [c["name"] for c in self.app.knowledge.categories]
+
+    def documents(self, district: str | None = None) -> list[SourceDocument]:
+        """The documents an entry of `district` may cite: its own and general ones (all when None)."""
+        docs = self.repos.knowledge.documents()
+        return docs if district is None else [d for d in docs if d.district in (None, district)]
 
     def search(self, text: str, limit: int = 8) -> list[FaqEntry]:
         """By id, by words of the question (retired entries too, so they can be restored)."""
@@ -100,6 +118,10 @@ class AdminService:
             if text and (text in e.id or text in e.question or any(text in a for a in e.alternates)):
                 found.setdefault(e.id, e)
         return list(found.values())[:limit]
+
+    def entry_ids(self) -> list[str]:
+        """Every entry id, retired ones included."""
+        return [e.id for e in self.repos.knowledge.all_entries()]
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self.repos.knowledge.get_entry(entry_id)
@@ -137,9 +159,8 @@ class AdminService:
         return entry
 
     def new_id(self, district: str | None, question: str) -> str:
-        prefix = {"拱墅区": "gongshu", "富阳区": "fuyang", "临平区": "linping", "上虞区": "shangyu",
-                  "建德市": "jiande"}.get(district or "", "general")
-        digest = hashlib.sha1(f"{question}{datetime.now(timezone.utc).isoformat()}".encode()).hexdigest()[:6]
+        prefix = DISTRICT_PREFIX.get(district or "", "general")
+        digest = hashlib.sha1(f"{question}{datetime.now(UTC).isoformat()}".encode()).hexdigest()[:6]
         return f"{prefix}.admin-{digest}"
 
     def _require(self, entry_id: str) -> FaqEntry:
@@ -163,9 +184,14 @@ class AdminService:
         return entry
 
     # ---------------------------------------------------------------- learning from users
-    def unanswered(self, days: int = 30, limit: int = 10) -> list[UnansweredGroup]:
-        """Unanswered questions and 👎-rated ones, grouped by similarity, most asked first."""
-        preparer = self.app.knowledge.engine.preparer
+    def unanswered(self, days: int = 30, limit: int = 10, hide_answered: bool = True) -> list[UnansweredGroup]:
+        """Unanswered questions and 👎-rated ones, grouped by similarity, most asked first.
+
+        hide_answered: a group nobody disliked whose question the knowledge now answers with an
+        entry (an admin already taught it) is left out.
+        """
+        engine = self.app.knowledge.engine
+        preparer = engine.preparer
         items: list[tuple[str, str | None, bool]] = [(q, d, False) for q, d, _ in
                                                       self.repos.queries.recent_unanswered(days)]
         items += [(f.question, None, True) for f in self.repos.feedback.since(days) if not f.helpful and f.question]
@@ -185,7 +211,16 @@ class AdminService:
         out = [UnansweredGroup(g["wordings"].most_common(1)[0][0], sum(g["wordings"].values()),
                                [w for w, _ in g["wordings"].most_common(3)], list(g["districts"]), g["disliked"])
                for g in groups]
-        return sorted(out, key=lambda g: (-g.count, g.question))[:limit]
+        shown: list[UnansweredGroup] = []
+        for g in sorted(out, key=lambda g: (-g.count, g.question)):
+            if len(shown) >= limit:
+                break
+            if hide_answered and not g.disliked:
+                now = engine.answer(g.question, g.districts[0] if g.districts else None)
+                if now.matched and now.kind == "faq":
+                    continue
+            shown.append(g)
+        return shown
 
     # ---------------------------------------------------------------- files
     def import_file(self, filename: str, data: bytes, actor: int | str) -> ImportResult:
@@ -264,10 +299,49 @@ class AdminService:
         if parsed.errors:
             return ImportResult("stations", False, [str(p) for p in parsed.errors], total=len(parsed.stations))
         written = self.repos.stations.replace_many(parsed.stations, actor_of(actor))
+        self.app.stations.invalidate()
         return ImportResult("stations", True, written=written, total=len(parsed.stations))
 
     def export_faq(self) -> bytes:
         return dump_entries(self.repos.knowledge.all_entries()).encode("utf-8")
+
+    # ---------------------------------------------------------------- stations
+    def stations(self, district: str | None = None, include_retired: bool = False) -> list[Station]:
+        found = self.repos.stations.all() if include_retired else self.repos.stations.active()
+        return [s for s in found if district is None or s.district == district]
+
+    def get_station(self, station_id: str) -> Station | None:
+        return self.repos.stations.get(station_id)
+
+    def new_station_id(self, district: str | None, name: str) -> str:
+        digest = hashlib.sha1(f"{name}{datetime.now(UTC).isoformat()}".encode()).hexdigest()[:6]
+        return f"{DISTRICT_PREFIX.get(district or '', 'zj')}-station-{digest}"
+
+    def check_station(self, station: Station, is_new: bool = False) -> list[StationProblem]:
+        """The same checks as a station file row (warnings have fatal=False)."""
+        if is_new and self.repos.stations.get(station.id) is not None:
+            return [StationProblem(None, f"id “{station.id}” 已经存在")]
+        return check_row(_station_row(station), None)[1]
+
+    def save_station(self, station: Station, actor: int | str, is_new: bool = False) -> Station:
+        """Adds or edits one station (validated like an import); the finder sees it at once."""
+        problems = [p for p in self.check_station(station, is_new) if p.fatal]
+        if problems:
+            raise AdminError("；".join(p.message for p in problems))
+        checked, _ = check_row(_station_row(station), None)
+        checked.active = station.active
+        self.repos.stations.replace_many([checked], actor_of(actor), action="create" if is_new else "update")
+        self.app.stations.invalidate()
+        return checked
+
+    def retire_station(self, station_id: str, actor: int | str) -> Station:
+        station = self.repos.stations.get(station_id)
+        if station is None:
+            raise AdminError(f"找不到驿站 {station_id}")
+        station.active = False
+        self.repos.stations.replace_many([station], actor_of(actor), action="retire")
+        self.app.stations.invalidate()
+        return station
 
     # ---------------------------------------------------------------- source documents
     def add_document(self, title: str, district: str | None, published: str, filename: str, data: bytes,
@@ -332,6 +406,13 @@ class AdminService:
         lines += ["", "最常问："] + ([f"  {q}（{c}）" for q, c in st["top_questions"]] or ["  （无）"])
         lines += ["", "没答上的："] + ([f"  {q}（{c}）" for q, c in st["top_unanswered"]] or ["  （无）"])
         return "\n".join(lines)
+
+
+def _station_row(station: Station) -> dict:
+    """A station as a file row, so one checker serves imports and single edits."""
+    return {"id": station.id, "name": station.name, "district": station.district, "kind": station.kind,
+            "latitude": station.latitude, "longitude": station.longitude, "address": station.address,
+            "hours": station.hours, "services": list(station.services), "is_example": station.is_example}
 
 
 def extract_text(filename: str, data: bytes) -> str:

@@ -139,9 +139,52 @@ def cmd_admin(args) -> int:
             path = Path(args.file)
             doc = svc.add_document(args.title, args.district, args.date, path.name, path.read_bytes(), actor)
             print(f"added document {doc.id}")
+        elif args.admin_command == "stations":
+            for st in svc.stations(args.district, include_retired=args.all):
+                flags = ("" if st.active else " [retired]") + (" [example]" if st.is_example else "")
+                print(f"{st.id}  {st.name}  {st.district}  {st.latitude},{st.longitude}{flags}")
+        elif args.admin_command in ("station-add", "station-edit"):
+            return _station_write(svc, args, actor)
+        elif args.admin_command == "station-retire":
+            svc.retire_station(args.station_id, actor)
+            print(f"retired {args.station_id}")
     except AdminError as exc:
         print(f"FAIL: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _station_write(svc, args, actor: str) -> int:
+    """`admin station-add` / `station-edit`: the same checks as the Telegram station form."""
+    from dataclasses import replace
+
+    from knowledge.model import Station
+
+    from .admin import AdminError
+
+    fields = {k: v for k, v in {"name": args.name, "district": args.district, "latitude": args.lat,
+                                "longitude": args.lon, "address": args.address, "hours": args.hours,
+                                "kind": args.kind}.items() if v is not None}
+    if args.services is not None:
+        fields["services"] = [x.strip() for x in args.services.replace("；", ";").split(";") if x.strip()]
+    is_new = args.admin_command == "station-add"
+    if is_new:
+        flags = {"name": "--name", "district": "--district", "latitude": "--lat", "longitude": "--lon"}
+        missing = [flag for key, flag in flags.items() if key not in fields]
+        if missing:
+            print(f"FAIL: required: {' '.join(missing)}", file=sys.stderr)
+            return 1
+        station = Station(id=args.id or svc.new_station_id(fields.get("district"), fields["name"]), **fields)
+    else:
+        current = svc.get_station(args.station_id)
+        if current is None:
+            raise AdminError(f"找不到驿站 {args.station_id}")
+        station = replace(current, **fields)
+    for problem in svc.check_station(station, is_new):
+        if not problem.fatal:
+            print(problem)
+    saved = svc.save_station(station, actor, is_new)
+    print(f"{'added' if is_new else 'updated'} station {saved.id}")
     return 0
 
 
@@ -239,6 +282,24 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--title", required=True)
     doc.add_argument("--district", default=None)
     doc.add_argument("--date", required=True, help="publication date, e.g. 2025-03-01")
+    sts = adm_sub.add_parser("stations", help="list stations")
+    sts.add_argument("--district", type=_district_arg, default=None)
+    sts.add_argument("--all", action="store_true", help="retired ones too")
+    for name in ("station-add", "station-edit"):
+        s_ = adm_sub.add_parser(name, help="add a station" if name == "station-add" else "change some fields")
+        if name == "station-edit":
+            s_.add_argument("station_id")
+        else:
+            s_.add_argument("--id", default=None, help="default: made from the district")
+        s_.add_argument("--name")
+        s_.add_argument("--district", type=_district_arg)
+        s_.add_argument("--lat", type=float, help="latitude, e.g. 30.42")
+        s_.add_argument("--lon", type=float, help="longitude, e.g. 120.30")
+        s_.add_argument("--address")
+        s_.add_argument("--hours")
+        s_.add_argument("--services", help="separated by ;")
+        s_.add_argument("--kind")
+    adm_sub.add_parser("station-retire").add_argument("station_id")
     adm.set_defaults(func=cmd_admin)
 
     db = sub.add_parser("db", help="database: upgrade to the newest schema")

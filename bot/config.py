@@ -7,7 +7,6 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +31,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="ADMIN_IDS")
     flood_limit_per_minute: int = Field(20, alias="FLOOD_LIMIT_PER_MINUTE", ge=1)
     kb_refresh_seconds: float = Field(3.0, alias="KB_REFRESH_SECONDS", ge=0)
+    # An admin's guided edit is dropped (nothing saved) after this long without a reply.
+    admin_conversation_timeout: float = Field(600.0, alias="ADMIN_CONVERSATION_TIMEOUT", gt=0)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     @field_validator("admin_ids", mode="before")
@@ -85,7 +86,7 @@ class Settings(BaseSettings):
         return value.strip() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _check_webhook(self) -> "Settings":
+    def _check_webhook(self) -> Settings:
         if self.webhook_url is None:
             return self
         parts = urlsplit(self.webhook_url)

@@ -1,9 +1,9 @@
 """Database engine, sessions and migrations. SQLite by default, PostgreSQL in deployments."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

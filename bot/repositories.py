@@ -2,15 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
 from .db import Database
-from .models import (AdminRow, AuditRow, FaqRow, FeedbackRow, KbMetaRow, QueryLogRow, SourceDocumentRow,
-                     StationRow, SynonymRow, UserPreferenceRow, utcnow)
+from .models import (
+    AdminRow,
+    AuditRow,
+    FaqRow,
+    FeedbackRow,
+    KbMetaRow,
+    QueryLogRow,
+    SourceDocumentRow,
+    StationRow,
+    SynonymRow,
+    UserPreferenceRow,
+    utcnow,
+)
 
 KB_VERSION = "kb_version"
 
@@ -181,8 +192,9 @@ class KnowledgeRepository:
                     if row is None:
                         row = SourceDocumentRow(id=doc.id)
                         s.add(row)
-                    row.title, row.district, row.years, row.publisher = doc.title, doc.district, doc.years, doc.publisher
-                    row.text, row.union_text_ends_at, row.added_by = doc.text, doc.union_text_ends_at, actor
+                    row.title, row.district, row.years = doc.title, doc.district, doc.years
+                    row.publisher, row.text, row.union_text_ends_at = doc.publisher, doc.text, doc.union_text_ends_at
+                    row.added_by = actor
                     self._audit(s, actor, "import", "document", doc.id, before, {"id": doc.id, "title": doc.title})
                     report.documents += 1
             existing_syn = {r.canonical: r for r in s.scalars(select(SynonymRow))}
@@ -243,8 +255,14 @@ class StationRepository:
         with self.db.transaction() as s:
             return s.scalar(select(func.count()).select_from(StationRow)) or 0
 
-    def replace_many(self, stations: list[Station], actor: str) -> int:
-        """Upserts a batch in one transaction; returns how many rows changed."""
+    def all(self) -> list[Station]:
+        """Every station, retired ones included (for admins)."""
+        with self.db.transaction() as s:
+            return [_station_from_row(r) for r in s.scalars(select(StationRow).order_by(StationRow.id))]
+
+    def replace_many(self, stations: list[Station], actor: str, action: str | None = None) -> int:
+        """Upserts a batch in one transaction; returns how many rows changed (audited as `action`
+        when given, else create/update)."""
         changed = 0
         with self.db.transaction() as s:
             for st in stations:
@@ -260,8 +278,8 @@ class StationRepository:
                 after = st.__dict__.copy()
                 if before != after:
                     changed += 1
-                    KnowledgeRepository._audit(s, actor, "update" if before else "create", "station", st.id,
-                                               before, after)
+                    KnowledgeRepository._audit(s, actor, action or ("update" if before else "create"), "station",
+                                               st.id, before, after)
             if changed:
                 KnowledgeRepository._bump(s)
         return changed
@@ -335,17 +353,19 @@ class QueryLogRepository:
             return int(row.id)
 
     def record_many(self, queries: list[LoggedQuery]) -> list[int]:
-        """Several questions in one transaction (the bot's group commit); ids in the same order."""
+        """Several questions in one INSERT (the bot's group commit); ids in the same order."""
+        if not queries:
+            return []
+        now = utcnow()
+        values = [{"user_id": q.user_id, "channel": q.channel, "question": q.question[:1000], "district": q.district,
+                   "matched": q.matched, "kind": q.kind, "faq_id": q.faq_id, "score": q.score,
+                   "latency_ms": q.latency_ms, "created_at": now} for q in queries]
+        stmt = insert(QueryLogRow).returning(QueryLogRow.id, sort_by_parameter_order=True)
         with self.db.transaction() as s:
-            rows = [QueryLogRow(user_id=q.user_id, channel=q.channel, question=q.question[:1000],
-                                district=q.district, matched=q.matched, kind=q.kind, faq_id=q.faq_id,
-                                score=q.score, latency_ms=q.latency_ms) for q in queries]
-            s.add_all(rows)
-            s.flush()
-            return [int(r.id) for r in rows]
+            return [int(row_id) for row_id in s.scalars(stmt, values)]
 
     def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
-        since = datetime.now(timezone.utc) - timedelta(days=days)
+        since = datetime.now(UTC) - timedelta(days=days)
         with self.db.transaction() as s:
             rows = s.execute(select(QueryLogRow.question, QueryLogRow.district, QueryLogRow.created_at)
                              .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
@@ -354,7 +374,7 @@ class QueryLogRepository:
 
 
     def since(self, days: int) -> list[QueryLogRow]:
-        since = datetime.now(timezone.utc) - timedelta(days=days)
+        since = datetime.now(UTC) - timedelta(days=days)
         with self.db.transaction() as s:
             return list(s.scalars(select(QueryLogRow).where(QueryLogRow.created_at >= since)
                                   .order_by(QueryLogRow.id)))
@@ -371,7 +391,7 @@ class FeedbackRepository:
                               query_id=query_id))
 
     def since(self, days: int) -> list[FeedbackRow]:
-        since = datetime.now(timezone.utc) - timedelta(days=days)
+        since = datetime.now(UTC) - timedelta(days=days)
         with self.db.transaction() as s:
             return list(s.scalars(select(FeedbackRow).where(FeedbackRow.created_at >= since)))
 

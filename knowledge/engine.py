@@ -95,7 +95,8 @@ class Answer:
         return asdict(self)
 
 
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef”）])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“（])")
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}”）])\\s+(?=[{_CJK}“（])")
 
 
 def tidy(text: str) -> str:

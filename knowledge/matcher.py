@@ -137,10 +137,9 @@ class PhrasingIndex:
             bag_bi[key] |= bi
             raw.append((key, prep, uni, bi))
         df_uni: dict[str, int] = defaultdict(int)
-        docs = [(bag_uni[k], bag_bi[k]) for k in bag_uni]
-        docs += [(set(b.code), _bigrams(b.code)) for b in background if b.code]
-        for us, bs in docs:
-            for c in us:
+        docs = [bag_uni[k] for k in bag_uni] + [set(b.code) for b in background if b.code]
+        for syllables in docs:
+            for c in syllables:
                 df_uni[c] += 1
         self._n = max(len(docs), 1)
         self._idf_uni = {c: self._idf(d) for c, d in df_uni.items()}

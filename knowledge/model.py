@@ -43,7 +43,7 @@ class FaqEntry:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     @classmethod
-    def from_content(cls, data: dict) -> "FaqEntry":
+    def from_content(cls, data: dict) -> FaqEntry:
         return cls(
             id=str(data["id"]),
             question=str(data["question"]),

@@ -128,3 +128,60 @@ def test_stats_summarise_questions_and_feedback(svc, app):
     assert st["questions"] == 2 and st["matched"] == 1 and st["unhelpful"] == 1
     text = svc.format_stats(st)
     assert "2 个问题" in text and "食堂饭卡" in text
+
+
+def test_a_station_is_added_edited_and_retired_with_checks(svc, app):
+    from knowledge.model import Station
+    station = Station(id=svc.new_station_id("临平区", "测试驿站"), name="测试驿站", district="临平", latitude=30.42,
+                      longitude=120.30, address="某路1号", hours="9:00-18:00", services=["饮水", "充电"])
+    saved = svc.save_station(station, actor=7, is_new=True)
+    assert saved.district == "临平区" and saved.id.startswith("linping-station-")
+    assert app.stations.index.nearest(30.42, 120.30, k=1)[0].station.id == saved.id    # the finder sees it at once
+    with pytest.raises(AdminError, match="已经存在"):
+        svc.save_station(station, actor=7, is_new=True)
+    with pytest.raises(AdminError, match="latitude"):
+        svc.save_station(replace(saved, latitude=120.30, longitude=30.42), actor=7)
+    assert any(not p.fatal for p in svc.check_station(replace(saved, latitude=29.5, longitude=119.2)))  # elsewhere
+    svc.save_station(replace(saved, hours="全天"), actor=7)
+    assert svc.get_station(saved.id).hours == "全天"
+    svc.retire_station(saved.id, actor=7)
+    assert saved.id not in {s.id for s in svc.stations()} and svc.get_station(saved.id).active is False
+    actions = [r.action for r in app.repos.audit.history("station", saved.id)]
+    assert actions == ["retire", "update", "create"]
+
+
+def test_refusals_are_audited_and_change_nothing_else(svc, app):
+    version = app.repos.knowledge.version()
+    svc.record_refusal(99, "/admin")
+    rows = app.repos.audit.history("admin", "/admin")
+    assert [(r.actor, r.action) for r in rows] == [("telegram:99", "refused")]
+    assert app.repos.knowledge.version() == version and not svc.is_admin(99)
+
+
+def test_answered_unanswered_questions_drop_off_the_list(svc, app):
+    app.repos.queries.record(LoggedQuery("临平体检到底给多少人", "临平区", False, "not_found", None, 50.0))
+    assert [g.question for g in svc.unanswered()] == ["临平体检到底给多少人"]
+    svc.add_alternate("linping.health-check.quota", "临平体检到底给多少人", actor=7)
+    assert svc.unanswered() == [] and svc.unanswered(hide_answered=False)[0].count == 1
+
+
+def test_documents_offered_for_a_district_are_its_own_and_general_ones(svc):
+    assert {d.district for d in svc.documents("临平区")} <= {"临平区", None}
+    assert len(svc.documents()) >= 5 and "体检" in svc.categories()
+
+
+def test_cli_station_add_edit_retire(app, db_url, monkeypatch, capsys):
+    from bot.cli import main
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("ADMIN_IDS", raising=False)
+    assert main(["admin", "station-add", "--id", "cli-1", "--name", "命令行驿站", "--district", "临平",
+                 "--lat", "30.42", "--lon", "120.30", "--services", "饮水;充电"]) == 0
+    assert app.repos.stations.get("cli-1").services == ["饮水", "充电"]
+    assert main(["admin", "station-edit", "cli-1", "--hours", "全天"]) == 0
+    assert main(["admin", "station-edit", "cli-1", "--lat", "120.3"]) == 1          # refused, nothing written
+    assert app.repos.stations.get("cli-1").hours == "全天" and app.repos.stations.get("cli-1").latitude == 30.42
+    assert main(["admin", "station-add", "--name", "x"]) == 1
+    assert main(["admin", "station-retire", "cli-1"]) == 0
+    capsys.readouterr()
+    assert main(["admin", "stations", "--all", "--district", "临平区"]) == 0
+    assert "cli-1  命令行驿站  临平区  30.42,120.3 [retired]" in capsys.readouterr().out

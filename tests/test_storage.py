@@ -139,8 +139,9 @@ def test_export_round_trips(database, tmp_path):
     export_entries(repos.knowledge.all_entries(), tmp_path / "faq")
     data = tmp_path / "data"
     data.mkdir()
-    from knowledge.kbfiles import DATA_DIR
     import shutil
+
+    from knowledge.kbfiles import DATA_DIR
     for name in ("sources.yaml", "categories.yaml", "synonyms.yaml"):
         shutil.copy(DATA_DIR / name, data / name)
     shutil.copytree(DATA_DIR / "sources", data / "sources")
