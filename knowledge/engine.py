@@ -21,6 +21,7 @@ MATCH_COVERAGE = 0.50
 SUGGEST_SCORE = 42.0
 SUGGEST_COVERAGE = 0.40
 GENERAL_BONUS = 3.0      # no district known: prefer the cross-district overview
+OWN_DISTRICT_PREFERENCE = 8.0   # district known: its own entry beats a near-equal overview
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
 HOTLINE = "12351"
 BOT_CATEGORY = "关于本机器人"
@@ -225,7 +226,7 @@ class AnswerEngine:
         hits = self.index.search(prepared, allowed, limit=12)
         # No district known: the cross-district overview is the honest answer. District known:
         # its own programme beats the overview.
-        bonus = GENERAL_BONUS if district is None else -GENERAL_BONUS
+        bonus = GENERAL_BONUS if district is None else -OWN_DISTRICT_PREFERENCE
         adjusted = [replace(h, score=h.score + bonus) if self.entries[h.key].district is None else h for h in hits]
         return sorted(adjusted, key=lambda h: -h.score)
 

@@ -136,3 +136,10 @@ def test_json_contract_fields():
     assert set(a) >= {"matched", "answer", "faq_id", "score", "district", "sources", "suggestions"}
     assert a["district"] == "临平区"
     assert set(a["sources"][0]) == {"title", "document", "district", "quote"}
+
+
+def test_with_a_district_its_own_entry_beats_the_overview(engine):
+    a = engine.answer("临平免费体检名额有多少")
+    assert a.matched and engine.by_id[a.faq_id].district == "临平区"
+    a = engine.answer("免费体检名额有多少", district="临平区")
+    assert a.matched and engine.by_id[a.faq_id].district == "临平区"
