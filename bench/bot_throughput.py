@@ -16,7 +16,14 @@ single runs noisy. By default the bot's overall 30 messages/s throttle
 (Telegram's bulk limit, TELEGRAM_RATE_LIMIT_PER_SECOND) is off, since the echo
 bot has none; --telegram-limit keeps it and shows the cap instead. The answer
 cache helps because real questions repeat (the 259 labelled questions repeat
-here too); --no-cache shows the rate without it.
+here too); --no-cache shows the rate without it. The bot runs with its default
+TELEGRAM_CONCURRENT_UPDATES (4); --concurrency shows what more costs in CPU.
+
+What made the difference (see docs/telegram.md for the settings): the query
+log is written behind the replies in group commits instead of one transaction
+per question, the engine answers on the event loop (worker threads fought the
+loop for the GIL) with a cache for repeated questions, and few concurrent
+updates, since httpx's connection pool costs CPU per open connection.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ import asyncio
 import cProfile
 import itertools
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -41,7 +49,7 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.setup import open_app  # noqa: E402
-from bot.telegram_app import CONCURRENT_UPDATES, build_application, start_polling, stop  # noqa: E402
+from bot.telegram_app import build_application, start_polling, stop  # noqa: E402
 from local_bot_api import ServerProcess  # noqa: E402
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -65,6 +73,18 @@ def echo_application(url: str) -> Application:
     return app
 
 
+CPU_MS: dict[str, list[tuple[float, float]]] = {}
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User+system CPU of another process (Linux /proc), 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _wait_calls(url: str, token: str, since: int, count: int, timeout: float) -> list[dict]:
     """One server-side wait for `count` sendMessage calls (the bot's process does no polling meanwhile)."""
     body = json.dumps({"method": "sendMessage", "token": token, "since": since, "count": count,
@@ -78,8 +98,8 @@ def _wait_calls(url: str, token: str, since: int, count: int, timeout: float) ->
     return calls
 
 
-async def run_once(application: Application, remote, token: str, texts: list[str], users: int,
-                   profile: cProfile.Profile | None = None) -> float:
+async def run_once(application: Application, remote, server_pid: int | None, token: str, texts: list[str],
+                   users: int, profile: cProfile.Profile | None = None) -> float:
     """Warm up, queue all texts while not polling, then time polling until every reply is recorded.
 
     The clock ends at the server's timestamp of the last reply, so how the result is fetched does
@@ -98,9 +118,11 @@ async def run_once(application: Application, remote, token: str, texts: list[str
         waiter = asyncio.create_task(asyncio.to_thread(_wait_calls, remote.url, token, mark, len(texts), 300))
         if profile:
             profile.enable()
-        started = time.time()
+        started, cpu, server_cpu = time.time(), time.process_time(), _cpu_seconds(server_pid)
         await application.updater.start_polling(poll_interval=0.0, timeout=5)
         calls = await waiter
+        CPU_MS.setdefault(token, []).append(((time.process_time() - cpu) * 1000 / len(texts),
+                                             (_cpu_seconds(server_pid) - server_cpu) * 1000 / len(texts)))
         if profile:
             profile.disable()
         return len(texts) / (max(c["time"] for c in calls) - started)
@@ -114,9 +136,11 @@ async def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
     p.add_argument("--users", type=int, default=250, help="distinct users sending them (default 250)")
     p.add_argument("--no-cache", action="store_true", help="switch the bot's answer cache off")
-    p.add_argument("--concurrency", type=int, default=CONCURRENT_UPDATES, help="the bot's concurrent updates")
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="the bot's concurrent updates (default: TELEGRAM_CONCURRENT_UPDATES, 4)")
     p.add_argument("--telegram-limit", action="store_true", help="keep the bot's 30 messages/s overall throttle")
-    p.add_argument("--profile", action="store_true", help="cProfile the bot's timed runs")
+    p.add_argument("--profile", action="store_true", help="cProfile the bot's timed runs (event-loop thread)")
+    p.add_argument("--profile-sort", default="tottime", help="pstats sort key (default tottime)")
     args = p.parse_args(argv)
     texts = questions(args.n)
 
@@ -124,34 +148,38 @@ async def main(argv: list[str] | None = None) -> int:
     bot_rates: list[float] = []
     profile = cProfile.Profile() if args.profile else None
     with ServerProcess([BOT_TOKEN, ECHO_TOKEN]) as server, tempfile.TemporaryDirectory() as tmp:
-        remote = server.client
+        remote, pid = server.client, server.proc.pid if server.proc else None
         env = {"DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
                "TELEGRAM_API_BASE_URL": server.url, "LOG_LEVEL": "WARNING"}
         if not args.telegram_limit:
             env["TELEGRAM_RATE_LIMIT_PER_SECOND"] = 0
         app = open_app(load_settings(_env_file=None, **env))
         for _ in range(args.rounds):
-            echo_rates.append(await run_once(echo_application(server.url), remote, ECHO_TOKEN, texts, args.users))
+            echo_rates.append(await run_once(echo_application(server.url), remote, pid, ECHO_TOKEN, texts, args.users))
             application = build_application(app, concurrent_updates=args.concurrency)
             if args.no_cache:
                 application.bot_data["services"].cache.size = 0
-            bot_rates.append(await run_once(application, remote, BOT_TOKEN, texts, args.users, profile))
-            cache = application.bot_data["services"].cache
-        logged = app.repos.queries.recent_unanswered(days=1, limit=1_000_000)
+            bot_rates.append(await run_once(application, remote, pid, BOT_TOKEN, texts, args.users, profile))
+            services = application.bot_data["services"]
 
     echo, bot = statistics.median(echo_rates), statistics.median(bot_rates)
     ratio = bot / echo
     print(f"questions: {len(texts)} per round from {args.users} users, {args.rounds} round(s) "
           f"(tests/data/labelled_questions.jsonl, cycled)")
     print(f"echo bot (bare PTB):  {echo:8.1f} answers/s  (rounds: {', '.join(f'{r:.0f}' for r in echo_rates)})")
-    print(f"union bot:            {bot:8.1f} answers/s  (rounds: {', '.join(f'{r:.0f}' for r in bot_rates)}; "
-          f"{'30/s Telegram throttle on' if args.telegram_limit else 'overall throttle off'}, "
-          f"concurrency {args.concurrency}, answer cache "
-          f"{'off' if args.no_cache else f'on, last round {cache.hits} hits / {cache.misses} misses'})")
+    concurrency = args.concurrency or app.settings.telegram_concurrent_updates
+    cache = services.cache
+    print(f"union bot:            {bot:8.1f} answers/s  (rounds: {', '.join(f'{r:.0f}' for r in bot_rates)})")
+    print(f"  settings: {'30/s Telegram throttle on' if args.telegram_limit else 'overall throttle off'}, "
+          f"concurrency {concurrency}, answer cache "
+          f"{'off' if args.no_cache else f'on (last round {cache.hits} hits / {cache.misses} misses)'}; "
+          f"query log: {services.writer.rows} rows in {services.writer.batches} transactions (last round)")
+    for name, token in (("echo", ECHO_TOKEN), ("bot", BOT_TOKEN)):
+        own, srv = (statistics.median(x) for x in zip(*CPU_MS[token], strict=True))
+        print(f"CPU per answer, {name:4s}: {own:.2f} ms in the bot process, {srv:.2f} ms in the API server")
     print(f"ratio bot/echo:       {ratio:8.2f}  (target >= 0.5: {'met' if ratio >= 0.5 else 'MISSED'})")
-    print(f"unanswered questions in the query log: {len(logged)}")
     if profile:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profile).sort_stats(args.profile_sort).print_stats(40)
     return 0
 
 

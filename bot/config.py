@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     webhook_path: str | None = Field(None, alias="WEBHOOK_PATH")
     # Telegram's bulk limit is about 30 messages/s; 0 switches the overall throttle off (self-hosted tests).
     telegram_rate_limit_per_second: float = Field(30.0, alias="TELEGRAM_RATE_LIMIT_PER_SECOND", ge=0)
+    # Updates handled at once. Each reply waits one round trip to the Bot API, so a distant server needs a few
+    # in flight (4 at 100 ms covers the 30/s limit); more costs CPU in httpx's connection pool.
+    telegram_concurrent_updates: int = Field(4, alias="TELEGRAM_CONCURRENT_UPDATES", ge=1, le=256)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="ADMIN_IDS")
     flood_limit_per_minute: int = Field(20, alias="FLOOD_LIMIT_PER_MINUTE", ge=1)
     kb_refresh_seconds: float = Field(3.0, alias="KB_REFRESH_SECONDS", ge=0)

@@ -55,6 +55,16 @@ class LiveKnowledge:
                     return self.rebuild()
         return engine
 
+    def current_if_checked(self) -> AnswerEngine | None:
+        """The engine when no version check is due (no database call), else None.
+
+        Lets an event loop answer without blocking and do the occasional check in a thread.
+        """
+        engine = self._engine
+        if engine is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
+            return engine
+        return None
+
     def invalidate(self) -> AnswerEngine:
         """After a write in this process: re-index now."""
         with self._lock:

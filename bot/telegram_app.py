@@ -18,10 +18,10 @@ from handlers import BOT_COMMANDS, BotServices, register
 from .config import Settings
 from .flood import FloodGate
 from .setup import App
+from .updates import PerUserUpdateProcessor
 
 log = logging.getLogger("bot.telegram")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
-CONCURRENT_UPDATES = 32       # one slow database write or send must not hold up everyone else
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
@@ -100,13 +100,15 @@ async def _post_init(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     svc: BotServices = application.bot_data["services"]
+    await svc.close()                        # the queued query-log rows are written first
     svc.app.db.dispose()
 
 
 def build_application(app: App, *, base_url: str | None = None, base_file_url: str | None = None,
-                      concurrent_updates: int = CONCURRENT_UPDATES) -> Application:
+                      concurrent_updates: int | None = None) -> Application:
     """The configured Application (handlers registered), not yet started."""
     settings = app.settings
+    concurrent_updates = concurrent_updates or settings.telegram_concurrent_updates
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN 未设置：在 @BotFather 创建机器人后写入环境变量或 .env")
     root = settings.telegram_api_base_url.rstrip("/")
@@ -118,7 +120,7 @@ def build_application(app: App, *, base_url: str | None = None, base_file_url: s
         .base_url(base_url or f"{root}/bot")
         .base_file_url(base_file_url or f"{root}/file/bot")
         .rate_limiter(limiter)
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(PerUserUpdateProcessor(concurrent_updates))   # in order per user
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

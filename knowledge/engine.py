@@ -20,7 +20,8 @@ MATCH_SCORE = 65.0
 MATCH_COVERAGE = 0.50
 SUGGEST_SCORE = 42.0
 SUGGEST_COVERAGE = 0.40
-GENERAL_BONUS = 3.0      # no district known: prefer the cross-district overview
+GENERAL_BONUS = 5.0      # no district known: prefer the cross-district overview
+CATEGORY_BONUS = 4.0     # the question names the entry's theme
 OWN_DISTRICT_PREFERENCE = 8.0   # district known: its own entry beats a near-equal overview
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
 HOTLINE = "12351"
@@ -138,6 +139,7 @@ class AnswerEngine:
         self.passages = PassageIndex(self.preparer, documents)
         self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
         # Keys each district may be answered from: its own entries and the cross-district ones.
+        self._category_texts = {c["name"]: self.preparer.prepare(c["name"]).text for c in self.categories}
         self._own_or_general = {d.name: frozenset(i for i, e in enumerate(self.entries) if e.district in (None, d.name))
                                 for d in DISTRICTS}
         self._other_than = {d.name: frozenset(i for i, e in enumerate(self.entries)
@@ -227,7 +229,14 @@ class AnswerEngine:
         # No district known: the cross-district overview is the honest answer. District known:
         # its own programme beats the overview.
         bonus = GENERAL_BONUS if district is None else -OWN_DISTRICT_PREFERENCE
-        adjusted = [replace(h, score=h.score + bonus) if self.entries[h.key].district is None else h for h in hits]
+        # A question that names a theme ("体检") prefers that theme's entries over ones that mention it
+        # in passing (劳模工匠的体检).
+        themes = {name for name, text in self._category_texts.items() if text and text in prepared.text}
+        adjusted = []
+        for h in hits:
+            entry = self.entries[h.key]
+            extra = (bonus if entry.district is None else 0.0) + (CATEGORY_BONUS if entry.category in themes else 0.0)
+            adjusted.append(replace(h, score=h.score + extra) if extra else h)
         return sorted(adjusted, key=lambda h: -h.score)
 
     def _elsewhere(self, prepared: Prepared, district: str) -> list[Suggestion]:

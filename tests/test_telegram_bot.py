@@ -102,7 +102,8 @@ async def test_restart_keeps_the_users_district(bot_api, seeded_db_url):
 # ------------------------------------------------------------------ questions
 async def test_question_gets_answer_source_buttons_and_feedback(bot_api, seeded_db_url):
     question = "临平免费体检名额有多少"
-    async with running_bot(bot_api, seeded_db_url) as (app, _):
+    async with running_bot(bot_api, seeded_db_url) as (app, application):
+        services = application.bot_data["services"]
         engine = app.knowledge.engine
         expected = engine.answer(question, None)
         assert expected.matched and expected.sources
@@ -114,14 +115,14 @@ async def test_question_gets_answer_source_buttons_and_feedback(bot_api, seeded_
         votes = [b for b in buttons(reply) if b["callback_data"].startswith("f:")]
         assert 1 <= len(related) <= 3 and [b["text"][:1] for b in votes] == ["👍", "👎"]
 
+        mark = bot_api.mark()
+        bot_api.push_callback_query(USER, votes[0]["callback_data"], reply)
+        edited = await bot_api.wait_for_async("editMessageReplyMarkup", since=mark)
+        await services.writer.drain()                   # the query log is written behind the replies
         logged = rows_of(app, QueryLogRow)
         assert [(r.question, r.user_id, r.matched, r.faq_id) for r in logged] == \
             [(question, USER, True, expected.faq_id)]
         assert logged[0].latency_ms is not None
-
-        mark = bot_api.mark()
-        bot_api.push_callback_query(USER, votes[0]["callback_data"], reply)
-        edited = await bot_api.wait_for_async("editMessageReplyMarkup", since=mark)
         assert not any(b["callback_data"].startswith("f:")
                        for row in edited.params["reply_markup"]["inline_keyboard"] for b in row)
         feedback = rows_of(app, FeedbackRow)
@@ -264,7 +265,7 @@ async def test_group_answers_only_mentions_replies_and_commands(bot_api, seeded_
 
 # ------------------------------------------------------------------ odd input
 async def test_non_text_and_odd_texts_get_friendly_replies(bot_api, seeded_db_url):
-    async with running_bot(bot_api, seeded_db_url) as (app, _):
+    async with running_bot(bot_api, seeded_db_url) as (app, application):
         bot_api.push_sticker(501)
         bot_api.push_photo(502)
         bot_api.push_voice(503)
@@ -281,6 +282,7 @@ async def test_non_text_and_odd_texts_get_friendly_replies(bot_api, seeded_db_ur
             assert reply.ok and reply.params["text"] and reply.params["text"] != render.ERROR_TEXT
         long_reply = next(c for c in bot_api.calls_of("sendMessage") if c.params["chat_id"] == 507)
         assert long_reply.params["text"].startswith(render.LONG_NOTE) and "来源：" in long_reply.params["text"]
+        await application.bot_data["services"].writer.drain()
         assert len(rows_of(app, QueryLogRow)) == 4           # the table survived the "SQL"
 
 
@@ -309,14 +311,14 @@ async def test_flood_limit_warns_once_then_ignores(bot_api, seeded_db_url):
 async def test_error_handler_logs_and_tells_the_user(bot_api, seeded_db_url, caplog):
     async with running_bot(bot_api, seeded_db_url) as (_, application):
         svc = application.bot_data["services"]
-        real = svc._ask_sync
+        real = svc.ask
 
-        def broken(question, *args):
+        async def broken(question, *args):
             if question == "boom":
                 raise RuntimeError("engine exploded")
-            return real(question, *args)
+            return await real(question, *args)
 
-        svc._ask_sync = broken
+        svc.ask = broken
         with caplog.at_level(logging.ERROR, logger="bot.errors"):
             bot_api.push_message(USER, "boom")
             sorry = await bot_api.wait_for_async("sendMessage", match={"chat_id": USER})

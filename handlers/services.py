@@ -1,0 +1,174 @@
+"""What every handler needs from the application, behind one small async facade.
+
+Why: handlers stay thin translators; the engine and the repositories are
+reached only through here. Answering runs on the event loop (milliseconds, and
+repeated questions come from a cache); database reads run in a worker thread;
+the query log is written behind the replies in group commits (bot.query_log),
+because a transaction per question made the bot several times slower than
+Telegram plumbing alone (bench/bot_throughput.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from telegram.ext import ContextTypes
+
+from bot.flood import FloodGate
+from bot.query_log import QueryLogWriter
+from bot.repositories import LoggedQuery
+from bot.setup import App
+from knowledge.engine import Answer, AnswerEngine
+from knowledge.stations import StationIndex
+
+log = logging.getLogger("bot.questions")
+KEY = "services"
+ANSWER_CACHE_SIZE = 2048
+REMEMBERED_REPLIES = 20_000
+
+
+class AnswerCache:
+    """Recent answers by (knowledge version, question, district).
+
+    Why: people ask the same few things ("体检", "医疗互助怎么报销") over and over, and the
+    engine is the costliest step of a reply; a new knowledge version never reuses old answers.
+    """
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE):
+        self.size = size
+        self._items: OrderedDict[tuple, Answer] = OrderedDict()     # used from the event loop only
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> Answer | None:
+        answer = self._items.get(key)
+        if answer is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple, answer: Answer) -> None:
+        if self.size <= 0:
+            return
+        self._items[key] = answer
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+@dataclass
+class Answered:
+    answer: Answer
+    logged: asyncio.Future          # the query-log row id, once written (None if the write failed)
+    engine_ms: float
+
+
+@dataclass
+class BotServices:
+    app: App
+    flood: FloodGate
+    writer: QueryLogWriter | None = None
+    cache: AnswerCache = field(default_factory=AnswerCache)
+    replies: OrderedDict = field(default_factory=OrderedDict)    # (chat, message) -> logged future
+    _districts: dict[int, str | None] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.writer is None:
+            self.writer = QueryLogWriter(self.app.repos.queries)
+
+    @property
+    def repos(self):
+        return self.app.repos
+
+    # ------------------------------------------------------------ knowledge
+    async def engine(self) -> AnswerEngine:
+        """The live engine (an admin's edit is seen at once). The periodic version check and a
+        re-index after an edit in another process are database work, done off the event loop."""
+        engine = self.app.knowledge.current_if_checked()
+        if engine is None:
+            engine = await asyncio.to_thread(lambda: self.app.knowledge.engine)
+        return engine
+
+    async def stations(self) -> StationIndex:
+        return await asyncio.to_thread(lambda: self.app.stations.index)
+
+    async def ask(self, question: str, district: str | None, user_id: int | None,
+                  channel: str = "telegram") -> Answered:
+        """Answers on the event loop (a few ms at most; repeated questions come from the cache) and
+        queues the question for the query log, which is written behind the reply."""
+        engine = await self.engine()
+        t0 = time.perf_counter()
+        key = (engine.version, id(engine), question.strip(), district)
+        answer = self.cache.get(key)
+        if answer is None:
+            answer = engine.answer(question, district)
+            self.cache.put(key, answer)
+        ms = (time.perf_counter() - t0) * 1000
+        return Answered(answer, self._log(question, answer, user_id, channel, ms), ms)
+
+    async def open_entry(self, faq_id: str, district: str | None, user_id: int | None) -> Answered | None:
+        """A tapped suggestion/related/topic question: answered from the entry, logged like a question."""
+        engine = await self.engine()
+        t0 = time.perf_counter()
+        answer = engine.answer_entry(faq_id, district)
+        if answer is None:
+            return None
+        ms = (time.perf_counter() - t0) * 1000
+        return Answered(answer, self._log(engine.by_id[faq_id].question, answer, user_id, "telegram_button", ms), ms)
+
+    def _log(self, question: str, answer: Answer, user_id: int | None, channel: str, ms: float) -> asyncio.Future:
+        return self.writer.submit(LoggedQuery(
+            question=question, district=answer.district, matched=answer.matched, kind=answer.kind,
+            faq_id=answer.faq_id, score=float(answer.score), user_id=user_id, channel=channel,
+            latency_ms=round(ms, 2)))
+
+    def remember_reply(self, chat_id: int, message_id: int, answered: Answered) -> None:
+        """Which logged question a sent answer belongs to, for its 👍/👎 (recent answers only)."""
+        self.replies[(chat_id, message_id)] = answered.logged
+        while len(self.replies) > REMEMBERED_REPLIES:
+            self.replies.popitem(last=False)
+
+    async def query_id_of(self, chat_id: int, message_id: int) -> int | None:
+        """The query-log id behind an answer, if this process still remembers it (None after a restart)."""
+        logged = self.replies.get((chat_id, message_id))
+        if logged is None:
+            return None
+        return await asyncio.shield(logged)
+
+    async def close(self) -> None:
+        """Writes the queued query-log rows."""
+        await self.writer.close()
+
+    # ------------------------------------------------------------ user state
+    async def district_of(self, user_id: int | None) -> str | None:
+        """The user's stored district; cached because every question needs it."""
+        if user_id is None:
+            return None
+        if user_id in self._districts:
+            return self._districts[user_id]
+        district = await asyncio.to_thread(self.repos.preferences.district_of, user_id)
+        self._districts[user_id] = district
+        return district
+
+    async def set_district(self, user_id: int, district: str | None) -> None:
+        await asyncio.to_thread(self.repos.preferences.set_district, user_id, district)
+        self._districts[user_id] = district
+
+    async def record_feedback(self, user_id: int | None, faq_id: str | None, question: str | None,
+                              helpful: bool, query_id: int | None) -> None:
+        await asyncio.to_thread(self.repos.feedback.record, user_id, faq_id, question, helpful, query_id)
+
+    async def is_admin(self, user_id: int | None) -> bool:
+        if user_id is None:
+            return False
+        if user_id in self.app.settings.admin_ids:
+            return True
+        return await asyncio.to_thread(self.repos.admins.is_admin, user_id)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    return context.application.bot_data[KEY]
