@@ -73,21 +73,9 @@ async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 async def write(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., Any], *args: Any) -> Any:
-    """An AdminService write. It re-indexes at once; the bot's handlers then drop their briefly
-    cached engine too, so the very next question is answered from the new knowledge."""
-    try:
-        return await run(fn, *args)
-    finally:
-        knowledge_changed(context)
-
-
-def knowledge_changed(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = context.application.bot_data.get(KEY)
-    refresh = getattr(svc, "knowledge_changed", None)
-    if callable(refresh):
-        refresh()
-    elif hasattr(svc, "_engine"):     # BotServices keeps the engine for up to ENGINE_CHECK_SECONDS
-        svc._engine = None
+    """An AdminService write, off the event loop. AdminService re-indexes at once, and answers are
+    cached per knowledge version, so the very next question is answered from the new knowledge."""
+    return await run(fn, *args)
 
 
 async def flush_query_log(context: ContextTypes.DEFAULT_TYPE) -> None:
