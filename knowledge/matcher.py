@@ -26,7 +26,7 @@ from .districts import DISTRICTS, aliases, homophone_district
 from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code, strip_fillers
 
 MAX_QUERY_CHARS = 120          # a 4,096-character message is matched on its beginning
-COMMON_SHARE = 0.08            # syllables in more phrasings than this share only score, never retrieve
+COMMON_SHARE = 0.04            # syllables found for more keys than this share only score, never retrieve
 MAX_CANDIDATES = 60             # keys scored exactly per question
 EXACT_KEYS = 20                # keys whose phrasings are compared one by one
 CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote counts this much
