@@ -65,3 +65,40 @@ def bot_api():
     from local_bot_api import LocalBotApi
     with LocalBotApi() as server:
         yield server
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_available() -> bool:
+    from sqlalchemy import create_engine
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def pg_url():
+    """A private PostgreSQL database, created here and dropped afterwards (the server keeps what
+    earlier runs left, so every test gets its own)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (database `test`, user postgres)")
+    name = f"unionbot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

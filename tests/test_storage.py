@@ -1,29 +1,16 @@
 """Storage: migrations and the knowledge import on SQLite and PostgreSQL."""
-import uuid
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from bot.db import Database
 from bot.repositories import LoggedQuery, Repositories
 from bot.setup import InvalidKnowledge, import_files
 from knowledge.kbfiles import export_entries, load_all
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = {"faq_entries", "synonyms", "source_documents", "stations", "user_preferences", "query_log",
           "audit_log", "feedback", "admins", "kb_meta"}
-
-
-def _pg_available() -> bool:
-    try:
-        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
-        with eng.connect():
-            pass
-        eng.dispose()
-        return True
-    except Exception:
-        return False
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -35,21 +22,12 @@ def database(request, tmp_path):
         yield db
         db.dispose()
         return
-    if not _pg_available():
-        pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (database `test`)")
-    name = f"unionbot_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    db = Database(request.getfixturevalue("pg_url"))
     try:
         db.migrate()
         yield db
     finally:
         db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migrations_create_every_table_and_are_idempotent(database):

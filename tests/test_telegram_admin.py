@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from dataclasses import replace
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from bot.admin import AdminService
 from bot.config import load_settings
@@ -32,7 +31,6 @@ USER = 4242
 QUOTA = "linping.health-check.quota"
 LONG_ID = "linping.csv-red-roots-with-a-deliberately-long-identifier"   # too long for a button
 LINPING_DOC = "002_b22997240e314b2b"
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def settings_for(api, db_url, token=None, **env):
@@ -510,34 +508,6 @@ async def test_admins_are_added_by_id_and_removed_but_never_the_last(bot_api, se
 
 
 # ------------------------------------------------------------------ two processes, one PostgreSQL database
-def _pg_available() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def pg_url():
-    """A private PostgreSQL database, created here and dropped afterwards."""
-    if not _pg_available():
-        pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (database `test`, user postgres)")
-    name = f"unionbot_admin_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 @pytest.mark.timeout(120)
 async def test_an_edit_in_one_bot_is_answered_by_another_sharing_postgres(bot_api, pg_url):
