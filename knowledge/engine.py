@@ -7,9 +7,9 @@ passage fallback, a quoted sentence of a source document.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
-from .districts import BY_NAME, DISTRICTS, canonical_district, foreign_place, union_of
+from .districts import DISTRICTS, canonical_district, foreign_place, union_of
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
 from .normalize import SynonymMap, base_form
@@ -93,9 +93,6 @@ class Answer:
             parts.append("您是不是想问：\n" + "\n".join(f"· {s.question}" for s in self.suggestions))
         return "\n\n".join(parts)
 
-    def asdict(self) -> dict:
-        return asdict(self)
-
 
 _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}”）])\\s+(?=[{_CJK}“（])")
@@ -153,10 +150,11 @@ class AnswerEngine:
         named = prepared.districts[0] if prepared.districts else None
         effective = named or user_district
 
-        if not base_form(question):
+        plain = base_form(question)
+        if not plain:
             return Answer(False, "请直接输入您想咨询的问题，例如：“医疗互助怎么报销”“临平读大专有补贴吗”。",
                           None, 0.0, effective, kind="empty")
-        if base_form(question) in GREETINGS or (not prepared.code and not named):
+        if plain in GREETINGS or (not prepared.code and not named):
             return self._greeting(effective)
         if not prepared.code:          # only a district name: show what we have for it
             return self._district_overview(effective)
@@ -301,8 +299,3 @@ class AnswerEngine:
         names = "、".join(d.short for d in DISTRICTS)
         return (f"这个问题超出了我能回答的范围。我只回答{names}工会的职工福利和服务，"
                 f"例如医疗互助、体检、疗休养、学历提升、爱心驿站、入会、维权帮扶等。{where_to_ask(district)}")
-
-
-def district_names() -> list[str]:
-    return list(BY_NAME)
-

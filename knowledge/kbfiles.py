@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import FaqEntry, SourceDocument, Station
+from .model import FaqEntry, SourceDocument
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LINE_KEY = "__line__"
@@ -81,23 +81,6 @@ def load_all(data_dir: Path = DATA_DIR) -> KnowledgeFiles:
     for path in sorted((data_dir / "faq").glob("*.yaml")):
         files.faq_raw.extend(load_faq_file(path))
     return files
-
-
-def load_stations_file(path: Path) -> list[tuple[int, dict]]:
-    data = load_yaml(path.read_text("utf-8"), path.name)
-    if not isinstance(data, dict) or not isinstance(data.get("stations"), list):
-        raise KnowledgeFileError(f"{path.name}：顶层应为 `stations:` 列表")
-    return [(raw.get(LINE_KEY, 0) if isinstance(raw, dict) else 0, strip_lines(raw)) for raw in data["stations"]]
-
-
-def station_from_raw(raw: dict) -> Station:
-    return Station(
-        id=str(raw["id"]), name=str(raw["name"]), district=raw.get("district"),
-        latitude=float(raw["latitude"]), longitude=float(raw["longitude"]),
-        kind=str(raw.get("kind") or "爱心驿站"), address=raw.get("address"), hours=raw.get("hours"),
-        services=[str(s) for s in raw.get("services") or []], is_example=bool(raw.get("is_example", False)),
-        active=bool(raw.get("active", True)),
-    )
 
 
 # ------------------------------------------------------------------ export

@@ -140,6 +140,14 @@ def draft(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
     return context.user_data.get(DRAFT) if context.user_data is not None else None
 
 
+async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, ask_field, show_preview):
+    """A guided draft's next question, or its preview once every queued field is answered."""
+    current = draft(context)
+    if current["queue"]:
+        return await ask_field(update, context, current["queue"].pop(0))
+    return await show_preview(update, context)
+
+
 def new_draft(context: ContextTypes.DEFAULT_TYPE, kind: str, **values: Any) -> dict:
     context.user_data[DRAFT] = {"kind": kind, "queue": [], "prompt": "", **values}
     return context.user_data[DRAFT]

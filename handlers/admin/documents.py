@@ -25,6 +25,7 @@ from .common import (
     draft,
     drop_draft,
     new_draft,
+    next_step,
     parse,
     prompt,
     run,
@@ -89,10 +90,7 @@ async def file_received(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    current = draft(context)
-    if current["queue"]:
-        return await ask_field(update, context, current["queue"].pop(0))
-    return await show_preview(update, context)
+    return await next_step(update, context, ask_field, show_preview)
 
 
 async def fix_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str):
