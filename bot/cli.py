@@ -95,6 +95,15 @@ def cmd_kb(args) -> int:
         for path in written:
             print(f"wrote {path}")
         return 0
+    if args.kb_command == "embed":
+        from knowledge.embedding import write_seed
+        try:
+            path, total, embedded = write_seed(Path(args.data_dir))
+        except RuntimeError as exc:
+            print(f"FAIL: {exc}")
+            return 1
+        print(f"OK: {total} vectors in {path} ({embedded} newly embedded)")
+        return 0
     if args.kb_command == "stats":
         from knowledge.stats import coverage_report
         app = open_app(_settings_or_exit())
@@ -261,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp = kb_sub.add_parser("export")
     exp.add_argument("--out", default=str(DATA_DIR / "faq"))
     kb_sub.add_parser("stats")
+    emb = kb_sub.add_parser("embed", help="write the shipped embedding seed for the knowledge files")
+    emb.add_argument("--data-dir", default=str(DATA_DIR))
     kb.set_defaults(func=cmd_kb)
 
     adm = sub.add_parser("admin", help="admin operations: admins, imports, history, unanswered, stats")

@@ -203,10 +203,7 @@ class PhrasingIndex:
         code = query.code
         if not code:
             return []
-        q_uni = {c: self._w_uni(c) for c in set(code)}
-        q_bi = {b: self._w_bi(b) for b in _bigrams(code)}
-        q_uni_total = sum(q_uni.values())
-        q_bi_total = sum(q_bi.values())
+        q_uni, q_bi, _, _ = self._weights(code)
 
         # Retrieval: accumulate the question's word weights per key over the postings of its rarer
         # words (a word in most keys tells little and costs most), then score the best keys exactly.
@@ -231,12 +228,34 @@ class PhrasingIndex:
             keys = heapq.nlargest(MAX_CANDIDATES, candidates, key=candidates.__getitem__)
         else:
             keys = list(candidates)
-        q_uni_keys, q_bi_keys = q_uni.keys(), q_bi.keys()
-        coverage_of = {key: self._coverage(key, q_uni, q_bi, q_uni_total, len(code)) for key in keys}
+        coverage_of = self._coverages(query, keys)
         # Coverage is most of the score: phrasings are compared only for the keys that cover the
         # question best (precision and exactness can reorder those, rarely rescue the rest).
         if len(keys) > EXACT_KEYS:
             keys = heapq.nlargest(EXACT_KEYS, keys, key=coverage_of.__getitem__)
+        best = self._exact(query, keys, coverage_of)
+        return heapq.nlargest(limit, best.values(), key=lambda h: h.score)
+
+    def score(self, query: Prepared, keys: list[int]) -> dict[int, Hit]:
+        """The same score as `search`, for chosen keys (candidates another retriever found)."""
+        keys = [k for k in keys if k in self._bag_uni]
+        if not query.code or not keys:
+            return {}
+        return self._exact(query, keys, self._coverages(query, keys))
+
+    def _weights(self, code: str) -> tuple[dict, dict, float, float]:
+        q_uni = {c: self._w_uni(c) for c in set(code)}
+        q_bi = {b: self._w_bi(b) for b in _bigrams(code)}
+        return q_uni, q_bi, sum(q_uni.values()), sum(q_bi.values())
+
+    def _coverages(self, query: Prepared, keys) -> dict[int, float]:
+        q_uni, q_bi, q_uni_total, _ = self._weights(query.code)
+        return {key: self._coverage(key, q_uni, q_bi, q_uni_total, len(query.code)) for key in keys}
+
+    def _exact(self, query: Prepared, keys, coverage_of: dict[int, float]) -> dict[int, Hit]:
+        """Precision and exactness against each phrasing of each key; the best phrasing per key."""
+        q_uni, q_bi, _, q_bi_total = self._weights(query.code)
+        q_uni_keys, q_bi_keys = q_uni.keys(), q_bi.keys()
         best: dict[int, Hit] = {}
         for key in keys:
             coverage = coverage_of[key]
@@ -251,4 +270,4 @@ class PhrasingIndex:
                 hit = best.get(key)
                 if hit is None or score > hit.score:
                     best[key] = Hit(key, score, coverage, p.text)
-        return heapq.nlargest(limit, best.values(), key=lambda h: h.score)
+        return best

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Fits the answer / choices / decline decision on labelled questions and writes knowledge/data/decision.json.
+
+    python bench/fit_decision.py            # fit, print the reliability table, write the file
+    python bench/fit_decision.py --check    # only print how the shipped file does on every set
+
+What it does:
+1. Runs both retrievers on every labelled question (bench/labelled.py: FIT_SETS) and labels each
+   fused candidate: would answering with that entry pass the grader?
+2. Fits a logistic model over the candidates' features (knowledge/decision.py FEATURES), once with
+   the semantic retriever (`hybrid`) and once without it (`lexical`, the fallback when the
+   embedding model cannot load).
+3. Picks the thresholds (answer, choices, spread) by simulating the whole reply on the fit sets:
+   a right answer counts +1, a wrong one -2 (a wrong benefit answer costs a worker money), an
+   honest "not found" or a list of choices -0.5, an out-of-domain question declined +1.
+4. Prints a reliability table (predicted probability of the best candidate against how often it
+   was right) and the pass rate per set and kind, the held-out sets (HELD_OUT_SETS) included:
+   those are never fitted on, so their figure is the honest one.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import labelled  # noqa: E402
+from bot.live_knowledge import load_categories  # noqa: E402
+from knowledge import compose  # noqa: E402
+from knowledge.decision import (  # noqa: E402
+    FEATURES,
+    PARAMS_PATH,
+    QUESTION_FEATURES,
+    DecisionParams,
+    ModelParams,
+    decide,
+    feature_matrix,
+    question_features,
+)
+from knowledge.embedding import default_vectorizer  # noqa: E402
+from knowledge.engine import AnswerEngine  # noqa: E402
+from knowledge.kbfiles import load_all  # noqa: E402
+
+WRONG, UNSURE, RIGHT = -2.0, -0.5, 1.0
+L2 = 1.0
+
+
+def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
+    files = load_all()
+    vectors = default_vectorizer() if semantic else None
+    if semantic and vectors is None:
+        raise SystemExit("the embedding model could not load: cannot fit the hybrid decision")
+    engine = AnswerEngine(files.entries(), files.documents, files.synonyms, load_categories(), vectors=vectors,
+                          params=params)
+    # Retrieval does not depend on the parameters being fitted: run it once per question.
+    memo: dict = {}
+    retrieve = engine.retrieve
+
+    def cached(q):
+        key = (q.raw, q.user_district)
+        if key not in memo:
+            memo[key] = retrieve(q)
+        return memo[key]
+
+    engine.retrieve = cached
+    return engine
+
+
+def candidate_rows(engine: AnswerEngine, cases: list[dict]):
+    """Features and labels of every candidate of every standalone labelled question.
+
+    Returns X (candidates x features), y (1 where answering with that candidate passes), g (the
+    question each candidate belongs to, 0..G-1) and Z (question features, G rows)."""
+    X, y, g, Z = [], [], [], []
+    for case in cases:
+        if case.get("silent") or case.get("session"):
+            continue       # judged on the whole reply (aspects, conversation), not on one entry
+        q = engine.reader.read(case["q"], case.get("district"))
+        if not q.full.code or engine._before_retrieval(q) is not None:
+            continue
+        r = engine.retrieve(q)
+        if not r.candidates:
+            continue
+        entries = [engine.entries[c.key] for c in r.candidates]
+        X.append(feature_matrix(q, r.candidates, [e.district for e in entries], [e.category for e in entries]))
+        for e in entries:
+            ok = False
+            if not case["ood"] and not case.get("vague"):
+                out = compose.from_entry(e, 100.0, q.district, engine.documents, []).to_json()
+                ok = labelled.grade(case, out) is None
+            y.append(1.0 if ok else 0.0)
+            g.append(len(Z))
+        Z.append(question_features(q))
+    return np.vstack(X), np.asarray(y), np.asarray(g), np.vstack(Z)
+
+
+def fit_softmax(X: np.ndarray, y: np.ndarray, g: np.ndarray, Z: np.ndarray, l2: float = L2,
+                steps: int = 3000) -> tuple[np.ndarray, float, np.ndarray]:
+    """The conditional-logit model of knowledge.decision: per question, a softmax over its candidates and
+    "none of them"; the right candidates (or "none", when no candidate is right) are the target.
+    Convex; Adam on the full batch, L2 on the weights."""
+    G, F = len(Z), X.shape[1]
+    null_target = np.ones(G)
+    np.add.at(null_target, g, -y)
+    null_target = (null_target >= 1).astype(float)            # no right candidate: "none" is right
+    params = np.zeros(F + 1 + Z.shape[1])
+    m = np.zeros_like(params)
+    v = np.zeros_like(params)
+    lr, b1, b2 = 0.05, 0.9, 0.999
+    for t in range(1, steps + 1):
+        w, b, u = params[:F], params[F], params[F + 1:]
+        s = X @ w
+        s0 = b + Z @ u
+        gmax = s0.copy()
+        np.maximum.at(gmax, g, s)
+        es = np.exp(s - gmax[g])
+        e0 = np.exp(s0 - gmax)
+        denom = e0.copy()
+        np.add.at(denom, g, es)
+        num = e0 * null_target
+        np.add.at(num, g, es * y)
+        grad_s = es / denom[g] - es * y / num[g]
+        grad_s0 = e0 / denom - e0 * null_target / num
+        grad = np.r_[X.T @ grad_s + l2 * w, grad_s0.sum(), Z.T @ grad_s0 + l2 * u] / G
+        m = b1 * m + (1 - b1) * grad
+        v = b2 * v + (1 - b2) * grad * grad
+        params -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + 1e-8)
+    return params[:F], float(params[F]), params[F + 1:]
+
+
+def simulate(engine: AnswerEngine, sets: dict[str, list[dict]]) -> dict[str, dict[str, list[int]]]:
+    """Pass counts per set and kind: {set: {kind: [passed, total]}}, and the utility under "_utility"."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for name, cases in sets.items():
+        per = defaultdict(lambda: [0, 0])
+        utility = 0.0
+        for case, history in labelled.sessions(cases):
+            a = engine.answer(case["q"], case.get("district")).to_json()
+            ok = labelled.grade(case, a) is None
+            k = labelled.kind(case)
+            per[k][0] += ok
+            per[k][1] += 1
+            if ok:
+                utility += RIGHT
+            elif case["ood"] or (a["matched"] and not case.get("silent")):
+                utility += WRONG
+            else:
+                utility += UNSURE
+        per["_utility"] = [utility, len(cases)]
+        out[name] = dict(per)
+    return out
+
+
+def reliability(engine: AnswerEngine, cases: list[dict]) -> list[tuple[str, int, float, float]]:
+    """Bins of the best candidate's probability: (bin, questions, mean predicted, observed right)."""
+    bins = defaultdict(list)
+    for case in cases:
+        if case.get("silent") or case.get("session") or case.get("vague"):
+            continue
+        q = engine.reader.read(case["q"], case.get("district"))
+        if not q.full.code or engine._before_retrieval(q) is not None:
+            continue
+        r = engine.retrieve(q)
+        if not r.candidates:
+            continue
+        d = decide(q, r.candidates, [engine._districts[c.key] for c in r.candidates],
+                   [engine._categories[c.key] for c in r.candidates], engine.model)
+        best = d.best
+        out = compose.from_entry(engine.entries[best.key], 100.0, q.district, engine.documents, []).to_json()
+        right = (not case["ood"]) and labelled.grade(case, out) is None
+        b = min(int(best.prob * 10), 9)
+        bins[b].append((best.prob, right))
+    rows = []
+    for b in range(10):
+        items = bins.get(b, [])
+        if items:
+            rows.append((f"{b / 10:.1f}–{(b + 1) / 10:.1f}", len(items), float(np.mean([p for p, _ in items])),
+                         float(np.mean([r for _, r in items]))))
+    return rows
+
+
+def print_results(title: str, results: dict) -> None:
+    print(f"\n{title}")
+    for name, per in results.items():
+        kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in sorted(per.items()) if not k.startswith("_"))
+        total_ok = sum(ok for k, (ok, n) in per.items() if not k.startswith("_"))
+        total = sum(n for k, (ok, n) in per.items() if not k.startswith("_"))
+        print(f"  {name:<26} {total_ok:>4}/{total:<4} utility {per['_utility'][0]:7.1f}   {kinds}")
+
+
+def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[dict]]) -> ModelParams:
+    engine = build(semantic, params)
+    cases = [c for cs in fit_sets.values() for c in cs]
+    t0 = time.perf_counter()
+    X, y, g, Z = candidate_rows(engine, cases)
+    w, b, u = fit_softmax(X, y, g, Z)
+    print(f"[{'hybrid' if semantic else 'lexical'}] {len(X)} candidates of {len(Z)} questions, "
+          f"{int(y.sum())} right; fitted in {time.perf_counter() - t0:.1f} s")
+    for name, weight in zip(FEATURES, w):
+        print(f"    {name:<22} {weight:+.3f}")
+    print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
+    model = ModelParams(list(map(float, w)), b, list(map(float, u)))
+    best = None
+    for answer, choices, spread in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6), (0.1, 0.15, 0.2), (0.5, 0.7, 0.9)):
+        if choices >= answer:
+            continue
+        trial = replace(model, answer=answer, choices=choices, suggest=min(choices, 0.1), spread=spread)
+        engine.model = trial
+        res = simulate(engine, fit_sets)
+        utility = sum(per["_utility"][0] for per in res.values())
+        if best is None or utility > best[0]:
+            best = (utility, trial)
+    print(f"    thresholds: answer {best[1].answer}, choices {best[1].choices}, spread {best[1].spread} "
+          f"(utility {best[0]:.1f})")
+    return best[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true", help="only report how the shipped parameters do")
+    args = ap.parse_args()
+    fit_sets = {p.name: labelled.load(p) for p in labelled.FIT_SETS if p.exists()}
+    held_out = {p.name: labelled.load(p) for p in labelled.HELD_OUT_SETS if p.exists()}
+    if args.check:
+        params = DecisionParams.load()
+    else:
+        zero = ModelParams([0.0] * len(FEATURES), 0.0)
+        params = DecisionParams(0, zero, zero)
+        hybrid = fit_mode(True, params, fit_sets)
+        lexical = fit_mode(False, params, fit_sets)
+        old = DecisionParams.load().version if PARAMS_PATH.exists() else 0
+        params = DecisionParams(old + 1, hybrid, lexical, FEATURES, {
+            "fitted": date.today().isoformat(), "by": "bench/fit_decision.py",
+            "fit_sets": sorted(fit_sets), "questions": sum(len(c) for c in fit_sets.values())})
+        params.save()
+        print(f"\nwrote {PARAMS_PATH.relative_to(ROOT)} (version {params.version})")
+    for semantic in (True, False):
+        engine = build(semantic, params)
+        label = "hybrid" if semantic else "lexical-only"
+        print_results(f"{label}: fit sets", simulate(engine, fit_sets))
+        if held_out:
+            print_results(f"{label}: held-out sets (never fitted on)", simulate(engine, held_out))
+        if semantic:
+            print("\nreliability of the best candidate (fit sets):")
+            print(f"  {'p':<9} {'n':>5} {'predicted':>10} {'observed':>9}")
+            for name, n, pred, obs in reliability(engine, [c for cs in fit_sets.values() for c in cs]):
+                print(f"  {name:<9} {n:>5} {pred:>10.2f} {obs:>9.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""One calibrated decision: answer, offer choices, or decline.
+
+Each fused candidate gets a probability of being the right answer from a logistic
+model over the evidence both retrievers give (lexical score and coverage, cosine to
+the phrasings and to the answer, how far each lies from the best, district and theme
+agreement, how long the message is). The weights and thresholds are fitted by
+bench/fit_decision.py on labelled questions and kept in one versioned file,
+knowledge/data/decision.json; nothing here is tuned by hand.
+
+Two parameter sets live in that file: `hybrid` (both retrievers) and `lexical` (the
+embedding model could not load, so every cosine is missing).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .fusion import Candidate
+from .question import Question
+
+PARAMS_PATH = Path(__file__).resolve().parent / "data" / "decision.json"
+
+FEATURES = (
+    "lex", "cov", "lex_gap", "lex_top",
+    "cos", "cos_gap", "cos_ans", "cos_ans_gap", "sem_top", "rrf",
+    "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
+    "long", "long_cos", "long_cov", "short",
+)
+COS_CENTRE, COS_SCALE = 0.85, 0.05       # e5 cosines crowd into 0.75–1.0: centre and stretch them
+
+
+QUESTION_FEATURES = ("long", "short", "nodistrict", "themed")
+
+
+@dataclass
+class ModelParams:
+    """A conditional-logit model: each candidate's score w·x competes in one softmax with a "none of
+    them" score b + v·z (z: question features), so a candidate's probability already accounts for
+    its rivals and for the chance that nothing fits (out-of-domain, vague)."""
+
+    weights: list[float]
+    bias: float                              # the "none of them" score's constant
+    null_weights: list[float] = field(default_factory=lambda: [0.0] * len(QUESTION_FEATURES))
+    answer: float = 0.5       # answer when the best candidate's probability reaches this
+    choices: float = 0.15     # below `answer`, offer the best candidates as choices from this
+    suggest: float = 0.08     # a candidate is worth offering as a choice from this
+    spread: float = 0.5       # no district known: other districts' entries within this share of the best
+                              # probability make the question one for each district, not for one
+
+    def probability(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Each candidate's share of the softmax over the candidates and "none of them"."""
+        scores = x @ np.asarray(self.weights)
+        null = self.bias + float(z @ np.asarray(self.null_weights))
+        top = max(float(scores.max()) if len(scores) else null, null)
+        e = np.exp(scores - top)
+        return e / (e.sum() + np.exp(null - top))
+
+
+@dataclass
+class DecisionParams:
+    version: int
+    hybrid: ModelParams
+    lexical: ModelParams
+    features: tuple[str, ...] = FEATURES
+    meta: dict = field(default_factory=dict)
+
+    def for_mode(self, semantic: bool) -> ModelParams:
+        return self.hybrid if semantic else self.lexical
+
+    @classmethod
+    def load(cls, path: Path = PARAMS_PATH) -> DecisionParams:
+        data = json.loads(path.read_text("utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for features {data['features']}, the code computes {FEATURES}; "
+                             "rerun bench/fit_decision.py")
+        if data.get("question_features", list(QUESTION_FEATURES)) != list(QUESTION_FEATURES):
+            raise ValueError(f"{path}: fitted for other question features; rerun bench/fit_decision.py")
+        return cls(int(data["version"]), ModelParams(**data["hybrid"]), ModelParams(**data["lexical"]),
+                   tuple(data["features"]), data.get("meta", {}))
+
+    def save(self, path: Path = PARAMS_PATH) -> None:
+        data = {"version": self.version, "features": list(self.features),
+                "question_features": list(QUESTION_FEATURES),
+                "hybrid": vars(self.hybrid), "lexical": vars(self.lexical), "meta": self.meta}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+
+def feature_matrix(question: Question, candidates: list[Candidate], districts: list[str | None],
+                   categories: list[str]) -> np.ndarray:
+    """One row per candidate, columns in FEATURES order. `districts`/`categories`: each candidate's entry."""
+    if not candidates:
+        return np.zeros((0, len(FEATURES)))
+    max_lex = max(c.lex for c in candidates)
+    max_cos = max(c.cos for c in candidates)
+    max_ans = max(c.cos_ans for c in candidates)
+    nodistrict = question.district is None
+    long = 1.0 if question.read.is_long else 0.0
+    short = 1.0 if question.length <= 3 else 0.0
+    rows = []
+    for c, district, category in zip(candidates, districts, categories):
+        cos = (c.cos - COS_CENTRE) / COS_SCALE if c.cos else 0.0
+        general = 1.0 if district is None else 0.0
+        rows.append((
+            c.lex, c.cov, c.lex - max_lex, 1.0 if c.lex_rank == 0 else 0.0,
+            cos, (c.cos - max_cos) / COS_SCALE, (c.cos_ans - COS_CENTRE) / COS_SCALE if c.cos_ans else 0.0,
+            (c.cos_ans - max_ans) / COS_SCALE, 1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf,
+            general, general * nodistrict, (1.0 - general) * nodistrict,
+            1.0 if district is not None and district == question.district else 0.0,
+            1.0 if category in question.themes else 0.0,
+            long, long * cos, long * c.cov, short,
+        ))
+    return np.asarray(rows, dtype=np.float64)
+
+
+def question_features(question: Question) -> np.ndarray:
+    """What the "none of them" score depends on (QUESTION_FEATURES order)."""
+    return np.asarray((1.0 if question.read.is_long else 0.0, 1.0 if question.length <= 3 else 0.0,
+                       1.0 if question.district is None else 0.0, 1.0 if question.themes else 0.0))
+
+
+@dataclass
+class Decision:
+    outcome: str                     # answer | choices | decline
+    ranked: list[Candidate]          # by probability, best first
+    reason: str = ""
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.ranked[0] if self.ranked else None
+
+
+def decide(question: Question, candidates: list[Candidate], districts: list[str | None],
+           categories: list[str], model: ModelParams) -> Decision:
+    """Probabilities for every candidate, then one of the three outcomes."""
+    if not candidates:
+        return Decision("decline", [], "no candidate")
+    probs = model.probability(feature_matrix(question, candidates, districts, categories),
+                              question_features(question))
+    for c, p in zip(candidates, probs):
+        c.prob = float(p)
+    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].prob)
+    ranked = [candidates[i] for i in order]
+    best = ranked[0]
+    if best.prob >= model.answer:
+        return Decision("answer", ranked)
+    if best.prob >= model.choices:
+        return Decision("choices", ranked, "unsure")
+    return Decision("decline", ranked, "weak")
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))

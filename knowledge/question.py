@@ -1,0 +1,74 @@
+"""Preparing a question: the first step of the retrieval pipeline.
+
+A raw message becomes a `Question`: read into clauses (knowledge.message), normalised
+three ways for the lexical matcher (the whole message, its focus, its asking clauses),
+its districts found anywhere in it, and the themes it names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .districts import canonical_district
+from .matcher import Prepared, TextPreparer
+from .message import ReadMessage, read_message
+from .normalize import base_form
+
+
+def syllables(code: str) -> int:
+    """Chinese (or pinyin) syllables in a phonetic code; digits and stray letters are not words."""
+    return sum(1 for ch in code if "\ue000" <= ch <= "\uf8ff")
+
+
+@dataclass(frozen=True)
+class Question:
+    raw: str
+    read: ReadMessage
+    plain: str                   # base form of the whole message (empty: nothing to read)
+    full: Prepared               # the whole message
+    focus: Prepared              # asking clauses and their context
+    asking: Prepared             # the asking clauses alone
+    named: tuple[str, ...]       # districts named anywhere in the message, full names, in order
+    user_district: str | None    # the district the user chose (/district), if any
+    themes: frozenset[str]       # category names the question names
+
+    @property
+    def district(self) -> str | None:
+        """The district the answer is for: the one named in the message, else the chosen one."""
+        return self.named[0] if self.named else self.user_district
+
+    @property
+    def variants(self) -> list[Prepared]:
+        """The distinct texts the lexical matcher reads (a short question is all focus)."""
+        seen: list[Prepared] = []
+        for p in (self.full, self.focus, self.asking):
+            if p.code and all(p.code != s.code for s in seen):
+                seen.append(p)
+        return seen
+
+    @property
+    def semantic_text(self) -> str:
+        """What the embedding model reads: the message without greetings and thanks."""
+        kept = [c.text for c in self.read.clauses if c.role not in ("greeting", "thanks")]
+        return "，".join(kept) or self.read.clean
+
+    @property
+    def length(self) -> int:
+        return syllables(self.focus.code or self.full.code)
+
+
+class QuestionReader:
+    def __init__(self, preparer: TextPreparer, category_texts: dict[str, str]):
+        self.preparer = preparer
+        self._category_texts = category_texts
+
+    def read(self, raw: str | None, district: str | None = None) -> Question:
+        raw = (raw or "").strip()
+        read = read_message(raw)
+        full = self.preparer.prepare(read.clean)
+        focus = self.preparer.prepare(read.focus) if read.focus and read.focus != read.clean else full
+        ask_text = read.asking()
+        asking = self.preparer.prepare(ask_text) if ask_text and ask_text != read.focus else focus
+        named = full.districts
+        themes = frozenset(name for name, text in self._category_texts.items() if text and text in full.text)
+        return Question(raw, read, base_form(read.clean), full, focus, asking, named,
+                        canonical_district(district), themes)
