@@ -20,8 +20,8 @@ from bot.admin import AdminService
 from bot.config import load_settings
 from bot.models import AdminRow, AuditRow, FaqRow, SourceDocumentRow, StationRow
 from bot.setup import open_app
-from bot.telegram_app import build_application, start_polling, stop
 from handlers.admin.common import REFUSAL
+from handlers.application import build_application, start_polling, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio, pytest.mark.timeout(60)]
 
