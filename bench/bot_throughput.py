@@ -49,7 +49,7 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.setup import open_app  # noqa: E402
-from bot.telegram_app import build_application, start_polling, stop  # noqa: E402
+from handlers.application import build_application, start_polling, stop  # noqa: E402
 from local_bot_api import ServerProcess  # noqa: E402
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

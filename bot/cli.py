@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,7 +14,7 @@ from knowledge.districts import require_district
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
 from .config import load_settings
-from .setup import InvalidKnowledge, open_app, validate_files
+from .setup import App, InvalidKnowledge, open_app, validate_files
 
 
 def _settings_or_exit():
@@ -244,9 +245,12 @@ def cmd_run(args) -> int:
         from .console import run_console
         run_console(open_app(settings))
         return 0
-    from .telegram_app import configure_logging, run_telegram
+    if args.run_telegram is None:
+        print("这个入口不含 Telegram 机器人：请用 python run_bot.py run 启动。", file=sys.stderr)
+        return 2
+    from .logging_setup import configure_logging
     configure_logging(settings)          # before open_app, so start-up messages are logged (token redacted)
-    return run_telegram(open_app(settings)) or 0
+    return args.run_telegram(open_app(settings)) or 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -331,9 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, run_telegram: Callable[[App], int] | None = None) -> int:
+    """``run_telegram`` is the Telegram bot (handlers.application.run_telegram), given by the entry
+    point run_bot.py so that bot/ never imports handlers/ (handlers use bot's services, not back)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = build_parser()
+    parser.set_defaults(run_telegram=run_telegram)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

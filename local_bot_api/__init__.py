@@ -14,6 +14,9 @@ In-process::
 
 Other process: ``python -m local_bot_api --port 0 --token T`` (first stdout line
 is the URL) + ``RemoteBotApi(url)``, or ``ServerProcess`` to do both.
+
+Test helpers (push_*, wait_for*, fail_next ...) live in local_bot_api/testing/,
+Bot API methods in local_bot_api/methods/; server.py says where the rest is.
 """
 
 from .client import RemoteBotApi, ServerProcess

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import load_settings
-from bot.telegram_app import RedactSecrets
+from bot.logging_setup import RedactSecrets
 from handlers import callbacks as cb
 from handlers import render
 from handlers.addressing import strip_mention

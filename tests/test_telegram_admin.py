@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import replace
+from datetime import date
 
 import pytest
 import yaml
@@ -20,8 +21,8 @@ from bot.admin import AdminService
 from bot.config import load_settings
 from bot.models import AdminRow, AuditRow, FaqRow, SourceDocumentRow, StationRow
 from bot.setup import open_app
-from bot.telegram_app import build_application, start_polling, stop
 from handlers.admin.common import REFUSAL
+from handlers.application import build_application, start_polling, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio, pytest.mark.timeout(60)]
 
@@ -505,6 +506,68 @@ async def test_admins_are_added_by_id_and_removed_but_never_the_last(bot_api, se
         menu = await admin.say("/admin", "管理菜单")
         kept = await admin.press(menu, f"ad:ay:{ADMIN}", "最后一位管理员")
         assert kept and app.repos.admins.list() == [ADMIN]
+
+
+# ------------------------------------------------------------------ every step checks its reply
+async def test_each_guided_step_refuses_what_it_cannot_use_and_stays(bot_api, seeded_db_url):
+    """The checks of the guided steps, one flow after another; nothing is saved."""
+    async with running_bot(bot_api, seeded_db_url) as (app, _):
+        before = snapshot(app)
+        admin = Chat(bot_api, ADMIN)
+        menu = await admin.say("/admin", "管理菜单")
+
+        # an entry: a question too long, a district typed as text, a category button that does not exist
+        await admin.tap(menu, "新增条目", "请发送问题")
+        await admin.say("问" * 201, "问题应为 1–200 个字")
+        await admin.say("临平区的红色根脉教育地点有哪些？", "请发送其他问法")
+        await admin.say("鸭兰村建党旧址在哪里\n何思敬故居在哪", "请发送回答全文")
+        await admin.say("答" * 3001, "回答应为 1–3000 个字")
+        await admin.say("临平区总工会提出以鸭兰村建党旧址等为重点。", "请选择区县")
+        await admin.say("南京", "请点上面的按钮选择区县")
+        categories = await admin.say("通用", "请选择分类（现在：未选）")
+        assert await admin.toast(categories, "ad:pc:999") == "请重新选择"
+        assert await admin.toast(categories, "ad:pd:1") == "这个按钮已失效，请发送 /admin 重新开始。"  # not this step
+        sources = await admin.tap(categories, "劳模工匠", "请选择引文所在的来源文档")
+        assert await admin.toast(sources, "ad:ps:999") == "请重新选择"
+        await admin.say("/cancel", "已取消")
+
+        # a document: the district as text, the date from the 今天 button
+        await admin.send_file("night.txt", "临平区总工会2025年新开设职工夜校，全年计划开课120节。".encode(),
+                              "请发送文档标题")
+        await admin.say("职工夜校", "属于哪个区县")
+        await admin.say("南京", "请点上面的按钮选择区县")
+        dates = await admin.say("不限", "发布日期")
+        preview = await admin.tap(dates, "今天", "预览：新增资料文档")
+        assert f"日期：{date.today().isoformat()}" in body(preview) and "区县：不限区县（通用）" in body(preview)
+        title = await admin.tap(preview, "改标题", "请发送文档标题")
+        preview = await admin.say("职工夜校开课", "预览：新增资料文档")
+        assert "标题：职工夜校开课" in body(preview) and title
+        await admin.say("/cancel", "已取消")
+
+        # a station: a name too long, 无 for the optional fields, a district it must have
+        stations = await admin.tap(menu, "驿站", "驿站管理")
+        await admin.tap(stations, "新增驿站", "请发送驿站的位置")
+        await admin.say("在临平", "这一步没法用这条消息")
+        mark = bot_api.mark()
+        bot_api.push_location(ADMIN, 30.45, 120.38)
+        await admin.reply("请发送驿站名称", mark)
+        await admin.say("站" * 201, "太长了（最多 200 个字）")
+        await admin.say("临平测试驿站", "详细地址")
+        await admin.say("无", "开放时间")
+        await admin.say("无", "提供的服务")
+        districts = await admin.say("无", "请选择驿站所在的区县")
+        assert await admin.toast(districts, "ad:pd:x") == "请选择一个区县"
+        preview = await admin.tap(districts, "临平区", "预览：新增驿站")
+        assert "临平测试驿站" in body(preview)
+        await admin.tap(preview, "取消", "已取消")
+
+        # an admin: the id must be a number
+        listing = await admin.say("/admins", "管理员（1 位）")
+        await admin.tap(listing, "添加管理员", "数字 ID")
+        await admin.say("12 34 x", "应为一串数字")
+        confirm = await admin.say("12 34", "确认把 1234 设为管理员")
+        await admin.tap(confirm, "取消", "已取消")
+        assert snapshot(app) == before
 
 
 # ------------------------------------------------------------------ two processes, one PostgreSQL database

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from bot.config import load_settings
 from bot.models import FeedbackRow, QueryLogRow
 from bot.setup import open_app
-from bot.telegram_app import build_application, start_polling, start_webhook, stop
 from handlers import render
+from handlers.application import build_application, start_polling, start_webhook, stop
 from local_bot_api import ServerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio, pytest.mark.timeout(30)]

@@ -1,10 +1,10 @@
-"""Updates are handled concurrently across users but in order for each user (bot.updates)."""
+"""Updates are handled concurrently across users but in order for each user (handlers.update_processor)."""
 import asyncio
 
 import pytest
 from telegram import Update
 
-from bot.updates import PerUserUpdateProcessor
+from handlers.update_processor import PerUserUpdateProcessor
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(10)]
 

@@ -8,7 +8,10 @@ thin: all decisions and writes are bot.admin.AdminService's.
 
 One ConversationHandler holds every guided edit (per user and chat, a time-out,
 /cancel at any step, re-entry: a new menu action replaces an unfinished one);
-the rest are plain commands and one router for the "ad:" buttons.
+the rest are plain commands and one router for the "ad:" buttons. A guided edit
+is a steps.Flow that its module describes (entries.FLOW, stations.FLOW,
+documents.FLOW, admins.FLOW): each Step's prompt, the replies it takes and the
+value it fills; the flow makes the conversation states used below.
 """
 from __future__ import annotations
 
@@ -34,33 +37,8 @@ from handlers.services import KEY
 
 from . import admins, documents, entries, files, menu, stations, stats, unanswered
 from .auth import admin_only
-from .common import (
-    A_ID,
-    ALT_TARGET,
-    CONFIRM,
-    D_DATE,
-    D_DISTRICT,
-    D_FILE,
-    D_TITLE,
-    E_ALTERNATES,
-    E_ANSWER,
-    E_CATEGORY,
-    E_DISTRICT,
-    E_QUESTION,
-    E_QUOTE,
-    E_SOURCE,
-    END,
-    S_ADDRESS,
-    S_DISTRICT,
-    S_HOURS,
-    S_LOCATION,
-    S_NAME,
-    S_SERVICES,
-    SEARCH,
-    STALE,
-    draft,
-    parse,
-)
+from .common import ALT_TARGET, CONFIRM, D_FILE, END, SEARCH, STALE, draft, parse
+from .steps import TEXT_REPLY
 
 __all__ = ["ADMIN_COMMANDS", "register_admin"]
 
@@ -69,7 +47,8 @@ ADMIN_COMMANDS = ("admin", "unanswered", "export", "stats", "admins")
 
 _CONFIRM = {"entry": entries.confirm, "station": stations.confirm, "document": documents.confirm,
             "admin": admins.confirm}
-_FIX = {"entry": entries.fix_field, "station": stations.fix_field, "document": documents.fix_field}
+_FLOWS = (entries.FLOW, stations.FLOW, documents.FLOW, admins.FLOW)   # the guided edits (steps.Flow)
+_FIX = {flow.kind: flow.fix for flow in _FLOWS}
 
 
 @admin_only
@@ -120,10 +99,6 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_callback(query, toast)
 
 
-def _text() -> filters.BaseFilter:
-    return NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
-
-
 def _suffixes(*names: str) -> filters.BaseFilter:
     found = filters.Document.FileExtension(names[0])
     for name in names[1:]:
@@ -133,12 +108,11 @@ def _suffixes(*names: str) -> filters.BaseFilter:
 
 def build_conversation(timeout_seconds: float | None) -> ConversationHandler:
     private = NEW_MESSAGE & PRIVATE
-    text = _text()
+    text = TEXT_REPLY
 
     def button(callback, pattern: str) -> CallbackQueryHandler:
         return CallbackQueryHandler(callback, pattern=pattern)
 
-    district_text = MessageHandler(text, entries.got_district_text)
     with warnings.catch_warnings():
         # Buttons are tracked per user and chat, not per message, on purpose: an admin may answer a
         # prompt from any earlier message of the same guided edit.
@@ -160,28 +134,11 @@ def build_conversation(timeout_seconds: float | None) -> ConversationHandler:
             ],
             states={
                 SEARCH: [MessageHandler(text, entries.search_text)],
-                E_QUESTION: [MessageHandler(text, entries.got_question)],
-                E_ALTERNATES: [MessageHandler(text, entries.got_alternates)],
-                E_ANSWER: [MessageHandler(text, entries.got_answer)],
-                E_DISTRICT: [button(entries.got_district, r"^ad:pd:"), district_text],
-                E_CATEGORY: [button(entries.got_category, r"^ad:pc:")],
-                E_SOURCE: [button(entries.got_source, r"^ad:ps:")],
-                E_QUOTE: [MessageHandler(text, entries.got_quote)],
                 CONFIRM: [button(_confirm, r"^ad:ok$"), button(_fix, r"^ad:pf:")],
                 ALT_TARGET: [MessageHandler(text, unanswered.search_target),
                              button(unanswered.target_chosen, r"^ad:ut:")],
-                S_LOCATION: [MessageHandler(NEW_MESSAGE & filters.LOCATION, stations.got_location)],
-                S_NAME: [MessageHandler(text, stations.got_name)],
-                S_ADDRESS: [MessageHandler(text, stations.got_address)],
-                S_HOURS: [MessageHandler(text, stations.got_hours)],
-                S_SERVICES: [MessageHandler(text, stations.got_services)],
-                S_DISTRICT: [button(stations.got_district, r"^ad:pd:")],
                 D_FILE: [MessageHandler(NEW_MESSAGE & filters.Document.ALL, documents.file_received)],
-                D_TITLE: [MessageHandler(text, documents.got_title)],
-                D_DISTRICT: [button(documents.got_district, r"^ad:pd:"),
-                             MessageHandler(text, documents.got_district_text)],
-                D_DATE: [MessageHandler(text, documents.got_date), button(documents.today, r"^ad:dt$")],
-                A_ID: [MessageHandler(text, admins.got_id)],
+                **{state: handlers for flow in _FLOWS for state, handlers in flow.states().items()},
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, menu.timed_out_handler(timeout_seconds or 0))],
             },
             fallbacks=[

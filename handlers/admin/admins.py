@@ -8,7 +8,8 @@ from handlers.common import answer_callback
 
 from . import views
 from .auth import admin_only
-from .common import A_ID, CONFIRM, END, admin_service, draft, drop_draft, new_draft, prompt, run, send, show, user_id
+from .common import END, admin_service, draft, drop_draft, run, send, show, user_id
+from .steps import Flow, Retry, Step, send_preview, typed
 
 MAX_ID = 2 ** 52
 
@@ -26,23 +27,28 @@ async def show_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, _args=
 @admin_only
 async def start_add(update: Update, context: ContextTypes.DEFAULT_TYPE):
     await answer_callback(update.callback_query)
-    new_draft(context, "admin")
-    await prompt(update, context, "请发送新管理员的 Telegram 数字 ID（对方可以向 @userinfobot 查询自己的 ID）：")
-    return A_ID
+    return await FLOW.start(update, context, FLOW.fields)
 
 
-@admin_only
-async def got_id(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = (update.effective_message.text or "").strip().replace(" ", "")
-    if not text.isdigit() or not 0 < int(text) < MAX_ID:
-        await update.effective_message.reply_text("ID 应为一串数字，例如 123456789，请重新发送：")
-        return None
-    new_id = int(text)
-    draft(context)["user_id"] = new_id
-    draft(context)["prompt"] = "请点按钮确认或取消。"
-    await send(update, context, f"确认把 {new_id} 设为管理员吗？TA 将能修改知识库、驿站和管理员名单。",
-               views.confirm_markup(True))
-    return CONFIRM
+def _read_id(value: str, _current: dict) -> int:
+    digits = value.replace(" ", "")
+    if not digits.isdigit() or not 0 < int(digits) < MAX_ID:
+        raise Retry("ID 应为一串数字，例如 123456789，请重新发送：")
+    return int(digits)
+
+
+async def _confirm_question(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    new_id = draft(context)["user_id"]
+    return await send_preview(update, context, f"确认把 {new_id} 设为管理员吗？TA 将能修改知识库、驿站和管理员名单。",
+                              views.confirm_markup(True), ask="请点按钮确认或取消。")
+
+
+FLOW = Flow(
+    kind="admin",
+    preview=_confirm_question,
+    steps=(Step("i", "a_id", "请发送新管理员的 Telegram 数字 ID（对方可以向 @userinfobot 查询自己的 ID）：",
+                (typed(_read_id),), "user_id"),),
+)
 
 
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE):

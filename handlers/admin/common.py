@@ -47,16 +47,12 @@ REFUSAL = "此功能仅限管理员使用。"
 STALE = "这个按钮已失效，请发送 /admin 重新开始。"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
-# Conversation states (one conversation per admin at a time).
+# Conversation states (one conversation per admin at a time) besides those of the guided steps,
+# which each flow names in its Step list (entries.FLOW, stations.FLOW, documents.FLOW, admins.FLOW).
 SEARCH = "search"
-E_QUESTION, E_ALTERNATES, E_ANSWER = "e_question", "e_alternates", "e_answer"
-E_DISTRICT, E_CATEGORY, E_SOURCE, E_QUOTE = "e_district", "e_category", "e_source", "e_quote"
 CONFIRM = "confirm"
 ALT_TARGET = "alt_target"
-S_LOCATION, S_NAME, S_ADDRESS, S_HOURS, S_SERVICES, S_DISTRICT = (
-    "s_location", "s_name", "s_address", "s_hours", "s_services", "s_district")
-D_FILE, D_TITLE, D_DISTRICT, D_DATE = "d_file", "d_title", "d_district", "d_date"
-A_ID = "a_id"
+D_FILE = "d_file"
 
 
 def admin_service(context: ContextTypes.DEFAULT_TYPE) -> AdminService:
@@ -135,17 +131,19 @@ async def station_by_ref(context: ContextTypes.DEFAULT_TYPE, ref: str):
     return next((s for s in stations if s.id == station_id), None)
 
 
+async def search_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list | None:
+    """The entries matching what the admin typed; None (and a note to try other words) if none do."""
+    text = (update.effective_message.text or "").strip()[:200]
+    found = await run(admin_service(context).search, text, 10)
+    if not found:
+        await update.effective_message.reply_text("没有找到相关条目，换个关键词再试（发送 /cancel 取消）：")
+        return None
+    return found
+
+
 # ---------------------------------------------------------------- the draft of a guided edit
 def draft(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
     return context.user_data.get(DRAFT) if context.user_data is not None else None
-
-
-async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, ask_field, show_preview):
-    """A guided draft's next question, or its preview once every queued field is answered."""
-    current = draft(context)
-    if current["queue"]:
-        return await ask_field(update, context, current["queue"].pop(0))
-    return await show_preview(update, context)
 
 
 def new_draft(context: ContextTypes.DEFAULT_TYPE, kind: str, **values: Any) -> dict:

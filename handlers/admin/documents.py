@@ -8,35 +8,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.admin import AdminError, extract_text
-from handlers import callbacks as cb
 from handlers.common import answer_callback
-from knowledge.districts import canonical_district
 
 from . import views
 from .auth import admin_only
-from .common import (
-    CONFIRM,
-    D_DATE,
-    D_DISTRICT,
-    D_FILE,
-    D_TITLE,
-    END,
-    admin_service,
-    draft,
-    drop_draft,
-    new_draft,
-    next_step,
-    parse,
-    prompt,
-    run,
-    send,
-    user_id,
-    write,
-)
+from .common import CONFIRM, D_FILE, END, admin_service, draft, drop_draft, new_draft, prompt, run, send, user_id, write
 from .files import DOCUMENT_SUFFIXES, download, suffix
+from .steps import Flow, Retry, Step, bounded, district_buttons, district_typed, pressed, send_preview, typed
 
 FIELDS = {"t": "标题", "d": "区县", "y": "日期"}
-FIELD_STATE = {"t": D_TITLE, "d": D_DISTRICT, "y": D_DATE}
 DATE_RE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
 MIN_CHARS = 20
 
@@ -84,83 +64,16 @@ async def file_received(update: Update, context: ContextTypes.DEFAULT_TYPE):
         await update.effective_message.reply_text("这个文件里几乎没有文字，请换一个文件（发送 /cancel 取消）。")
         return D_FILE
     current.update(data=data, filename=name, chars=len(text), head=re.sub(r"\s+", " ", text)[:120],
-                   title="", district=None, date=None, queue=["t", "d", "y"])
+                   title="", district=None, date=None, queue=FLOW.fields)
     await send(update, context, f"收到《{name}》，约 {len(text)} 字。")
-    return await advance(update, context)
+    return await FLOW.advance(update, context)
 
 
-async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    return await next_step(update, context, ask_field, show_preview)
-
-
-async def fix_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str):
-    if field not in FIELD_STATE:
-        return CONFIRM
-    draft(context)["queue"] = [field]
-    return await advance(update, context)
-
-
-async def ask_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str):
-    current = draft(context)
-    if field == "t":
-        await prompt(update, context, "请发送文档标题，例如“临平区总工会2025年工作报告”：")
-    elif field == "d":
-        await prompt(update, context, "这篇资料属于哪个区县？", views.district_picker(current["district"]))
-    elif field == "y":
-        await prompt(update, context, "请发送发布日期，例如 2025-03-01：",
-                     views.keyboard([[views.button("📅 今天", "dt")]]))
-    return FIELD_STATE[field]
-
-
-@admin_only
-async def got_title(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = (update.effective_message.text or "").strip()
-    if not text or len(text) > 200:
-        await update.effective_message.reply_text("标题应为 1–200 个字，请重新发送：")
-        return None
-    draft(context)["title"] = text
-    return await advance(update, context)
-
-
-@admin_only
-async def got_district(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    query = update.callback_query
-    _, args = parse(query.data)
-    ok, name = cb.district_from(args[0] if args else "")
-    if not ok:
-        await answer_callback(query, "请重新选择")
-        return None
-    await answer_callback(query, f"区县：{views.district_label(name)}")
-    draft(context)["district"] = name
-    return await advance(update, context)
-
-
-@admin_only
-async def got_district_text(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = (update.effective_message.text or "").strip()
-    name = canonical_district(text)
-    if name is None and text not in ("不限", "不限区县", "通用"):
-        await update.effective_message.reply_text("请点上面的按钮选择区县（或发送“通用”）：")
-        return None
-    draft(context)["district"] = name
-    return await advance(update, context)
-
-
-@admin_only
-async def got_date(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    day = normalise_date(update.effective_message.text or "")
+def _read_date(value: str, _current: dict) -> str:
+    day = normalise_date(value)
     if day is None:
-        await update.effective_message.reply_text("日期格式应为 2025-03-01，请重新发送：")
-        return None
-    draft(context)["date"] = day
-    return await advance(update, context)
-
-
-@admin_only
-async def today(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    await answer_callback(update.callback_query)
-    draft(context)["date"] = date.today().isoformat()
-    return await advance(update, context)
+        raise Retry("日期格式应为 2025-03-01，请重新发送：")
+    return day
 
 
 async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -175,9 +88,24 @@ async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE):
         "",
         "确认保存吗？",
     ])
-    current["prompt"] = "请点预览下面的按钮：确认保存、取消，或修改某一项。"
-    await send(update, context, text, views.confirm_markup(True, FIELDS))
-    return CONFIRM
+    return await send_preview(update, context, text, views.confirm_markup(True, FIELDS))
+
+
+FLOW = Flow(
+    kind="document",
+    preview=show_preview,
+    steps=(
+        Step("t", "d_title", "请发送文档标题，例如“临平区总工会2025年工作报告”：",
+             (typed(bounded("标题", 200)),), "title"),
+        Step("d", "d_district",
+             lambda _context, current: ("这篇资料属于哪个区县？", views.district_picker(current["district"])),
+             (district_buttons(), district_typed(("不限", "不限区县", "通用"))), "district"),
+        Step("y", "d_date",
+             ("请发送发布日期，例如 2025-03-01：", views.keyboard([[views.button("📅 今天", "dt")]])),
+             (typed(_read_date), pressed("dt", lambda _args, _current: date.today().isoformat(), with_args=False)),
+             "date"),
+    ),
+)
 
 
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE):

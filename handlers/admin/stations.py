@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -15,32 +17,9 @@ from knowledge.station_files import DISTRICT_BOXES
 
 from . import views
 from .auth import admin_only
-from .common import (
-    CONFIRM,
-    END,
-    S_ADDRESS,
-    S_DISTRICT,
-    S_HOURS,
-    S_LOCATION,
-    S_NAME,
-    S_SERVICES,
-    admin_service,
-    draft,
-    drop_draft,
-    new_draft,
-    next_step,
-    parse,
-    prompt,
-    run,
-    send,
-    show,
-    station_by_ref,
-    user_id,
-    write,
-)
+from .common import END, admin_service, draft, drop_draft, run, send, show, station_by_ref, user_id, write
+from .steps import Flow, Retry, Step, district_buttons, located, send_preview, typed
 
-FIELD_STATE = {"l": S_LOCATION, "n": S_NAME, "a": S_ADDRESS, "h": S_HOURS, "v": S_SERVICES, "d": S_DISTRICT}
-ADD_ORDER = ["l", "n", "a", "h", "v", "d"]
 EMPTY_WORDS = {"无", "没有", "-", "—", "暂无", "不详"}
 MAX_TEXT = 200
 
@@ -99,130 +78,59 @@ async def retire(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
 async def start_add(update: Update, context: ContextTypes.DEFAULT_TYPE):
     await answer_callback(update.callback_query)
     blank = Station(id="", name="", district=None, latitude=0.0, longitude=0.0)
-    new_draft(context, "station", is_new=True, station=asdict(blank), queue=list(ADD_ORDER))
-    await send(update, context, "➕ 新增驿站：先发位置，再回答名称、地址、开放时间、服务和区县，最后预览确认。")
-    return await advance(update, context)
+    return await FLOW.start(update, context, FLOW.fields, is_new=True, station=asdict(blank),
+                            intro="➕ 新增驿站：先发位置，再回答名称、地址、开放时间、服务和区县，最后预览确认。")
 
 
 @admin_only
 async def start_edit(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    query = update.callback_query
-    _, args = parse(query.data)
-    field = args[0] if args else ""
-    station = await station_by_ref(context, args[1] if len(args) > 1 else "")
-    if station is None or field not in FIELD_STATE:
-        await answer_callback(query, "这个驿站已不存在。")
-        return END
-    await answer_callback(query)
-    new_draft(context, "station", is_new=False, station=asdict(station), queue=[field])
-    return await advance(update, context)
+    return await FLOW.start_edit(update, context, station_by_ref, "这个驿站已不存在。",
+                                 lambda station, _key: {"is_new": False, "station": asdict(station)})
 
 
-async def fix_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str):
-    if field not in FIELD_STATE:
-        return CONFIRM
-    draft(context)["queue"] = [field]
-    return await advance(update, context)
+def _showing(text: str, field: str, shown: Callable[[Any], str] = str) -> Callable[[Any, dict], str]:
+    """A prompt that shows the field's current value, if it has one."""
+    def ask(_context, current: dict) -> str:
+        value = current["station"][field]
+        return text + (f"\n现在是：{shown(value)}" if value else "")
+    return ask
 
 
-async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    return await next_step(update, context, ask_field, show_preview)
+def _ask_district(_context, current: dict):
+    station = current["station"]
+    guess = station["district"] or guess_district(station["latitude"], station["longitude"])
+    hint = f"（按位置看像是{guess}）" if guess and not station["district"] else ""
+    return f"请选择驿站所在的区县{hint}：", views.district_picker(guess, allow_none=False)
 
 
-async def ask_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str):
-    station = draft(context)["station"]
-    now = {"n": station["name"], "a": station["address"], "h": station["hours"],
-           "v": "、".join(station["services"])}.get(field)
-    suffix = f"\n现在是：{now}" if now else ""
-    if field == "l":
-        await prompt(update, context, "请发送驿站的位置：点 📎 → 位置，把地图上的点移到驿站门口再发送。")
-    elif field == "n":
-        await prompt(update, context, "请发送驿站名称，例如“临平区某某街道爱心驿站”：" + suffix)
-    elif field == "a":
-        await prompt(update, context, "请发送详细地址（没有请发“无”）：" + suffix)
-    elif field == "h":
-        await prompt(update, context, "请发送开放时间，例如“8:00-20:00”（不清楚请发“无”）：" + suffix)
-    elif field == "v":
-        await prompt(update, context, "请发送提供的服务，用顿号或逗号隔开，例如“休息、饮水、手机充电”"
-                                      "（没有请发“无”）：" + suffix)
-    elif field == "d":
-        current = station["district"] or guess_district(station["latitude"], station["longitude"])
-        hint = f"（按位置看像是{current}）" if current and not station["district"] else ""
-        await prompt(update, context, f"请选择驿站所在的区县{hint}：", views.district_picker(current, allow_none=False))
-    return FIELD_STATE[field]
+def _position(location, _current: dict) -> tuple[float, float]:
+    return round(location.latitude, 6), round(location.longitude, 6)
 
 
-def _text(update: Update) -> str:
-    return (update.effective_message.text or "").strip()
+def _set_position(current: dict, position: tuple[float, float]) -> None:
+    current["station"]["latitude"], current["station"]["longitude"] = position
 
 
-async def _too_long(update: Update, text: str) -> bool:
+def _short(text: str, _current: dict | None = None) -> str:
     if len(text) > MAX_TEXT:
-        await update.effective_message.reply_text(f"太长了（最多 {MAX_TEXT} 个字），请重新发送：")
-        return True
-    return False
+        raise Retry(f"太长了（最多 {MAX_TEXT} 个字），请重新发送：")
+    return text
 
 
-@admin_only
-async def got_location(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    location = update.effective_message.location
-    station = draft(context)["station"]
-    station["latitude"], station["longitude"] = round(location.latitude, 6), round(location.longitude, 6)
-    return await advance(update, context)
+def _name(text: str, _current: dict) -> str:
+    if not text:
+        raise Retry()          # nothing to say to an empty message (Telegram does not send one anyway)
+    return _short(text)
 
 
-@admin_only
-async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = _text(update)
-    if not text or await _too_long(update, text):
-        return None
-    draft(context)["station"]["name"] = text
-    return await advance(update, context)
-
-
-def _optional(text: str) -> str | None:
+def _optional(text: str, _current: dict) -> str | None:
+    text = _short(text)
     return None if not text or text in EMPTY_WORDS else text
 
 
-@admin_only
-async def got_address(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = _text(update)
-    if await _too_long(update, text):
-        return None
-    draft(context)["station"]["address"] = _optional(text)
-    return await advance(update, context)
-
-
-@admin_only
-async def got_hours(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = _text(update)
-    if await _too_long(update, text):
-        return None
-    draft(context)["station"]["hours"] = _optional(text)
-    return await advance(update, context)
-
-
-@admin_only
-async def got_services(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = _text(update)
-    if await _too_long(update, text):
-        return None
-    services = [] if _optional(text) is None else [s for s in re.split(r"[、，,;；/\s]+", text) if s]
-    draft(context)["station"]["services"] = list(dict.fromkeys(services))
-    return await advance(update, context)
-
-
-@admin_only
-async def got_district(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    query = update.callback_query
-    _, args = parse(query.data)
-    ok, name = cb.district_from(args[0] if args else "")
-    if not ok or name is None:
-        await answer_callback(query, "请选择一个区县")
-        return None
-    await answer_callback(query, f"区县：{name}")
-    draft(context)["station"]["district"] = name
-    return await advance(update, context)
+def _services(text: str, current: dict) -> list[str]:
+    services = [] if _optional(text, current) is None else [s for s in re.split(r"[、，,;；/\s]+", text) if s]
+    return list(dict.fromkeys(services))
 
 
 def _station(context: ContextTypes.DEFAULT_TYPE, current: dict) -> Station:
@@ -237,10 +145,30 @@ async def show_preview(update: Update, context: ContextTypes.DEFAULT_TYPE):
     station = _station(context, current)
     problems = await run(admin_service(context).check_station, station, current["is_new"])
     fatal = any(p.fatal for p in problems)
-    current["prompt"] = "请点预览下面的按钮：确认保存、取消，或修改某一项。"
-    await send(update, context, views.station_preview(station, problems, current["is_new"]),
-               views.confirm_markup(not fatal, views.STATION_FIELDS))
-    return CONFIRM
+    return await send_preview(update, context, views.station_preview(station, problems, current["is_new"]),
+                              views.confirm_markup(not fatal, views.STATION_FIELDS))
+
+
+FLOW = Flow(
+    kind="station",
+    values="station",
+    preview=show_preview,
+    steps=(
+        Step("l", "s_location", "请发送驿站的位置：点 📎 → 位置，把地图上的点移到驿站门口再发送。",
+             (located(_position),), _set_position),
+        Step("n", "s_name", _showing("请发送驿站名称，例如“临平区某某街道爱心驿站”：", "name"),
+             (typed(_name),), "name"),
+        Step("a", "s_address", _showing("请发送详细地址（没有请发“无”）：", "address"),
+             (typed(_optional),), "address"),
+        Step("h", "s_hours", _showing("请发送开放时间，例如“8:00-20:00”（不清楚请发“无”）：", "hours"),
+             (typed(_optional),), "hours"),
+        Step("v", "s_services",
+             _showing("请发送提供的服务，用顿号或逗号隔开，例如“休息、饮水、手机充电”（没有请发“无”）：", "services",
+                      "、".join),
+             (typed(_services),), "services"),
+        Step("d", "s_district", _ask_district, (district_buttons(required=True),), "district"),
+    ),
+)
 
 
 async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE):

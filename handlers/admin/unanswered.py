@@ -22,11 +22,13 @@ from .common import (
     parse,
     prompt,
     run,
+    search_typed,
     send,
     show,
     user_id,
     write,
 )
+from .steps import picked
 
 DAYS = 30
 LIMIT = 10
@@ -44,22 +46,21 @@ async def show_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE, _a
     await show(update, context, views.unanswered_text(groups, DAYS), views.unanswered_markup(groups))
 
 
-def _question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def _tapped_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The listed question a button names (the button answered), or None once the list is gone."""
     _, args = parse(update.callback_query.data)
-    listed = context.user_data.get(UNANSWERED) or []
-    if args and args[0].isdigit() and int(args[0]) < len(listed):
-        return listed[int(args[0])]
-    return None
+    question = picked(args, context.user_data.get(UNANSWERED) or [])
+    await answer_callback(update.callback_query,
+                          None if question is not None else "列表已过期，请重新发送 /unanswered")
+    return question
 
 
 @admin_only
 async def as_alternate(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """加为已有条目的问法: suggest entries, or let the admin search."""
-    question = _question(update, context)
+    question = await _tapped_question(update, context)
     if question is None:
-        await answer_callback(update.callback_query, "列表已过期，请重新发送 /unanswered")
         return END
-    await answer_callback(update.callback_query)
     new_draft(context, "alternate", question=question)
     found = await run(admin_service(context).search, question, 6)
     text = f"要把“{question}”加为哪个条目的问法？"
@@ -70,10 +71,8 @@ async def as_alternate(update: Update, context: ContextTypes.DEFAULT_TYPE):
 
 @admin_only
 async def search_target(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    text = (update.effective_message.text or "").strip()[:200]
-    found = await run(admin_service(context).search, text, 10)
-    if not found:
-        await update.effective_message.reply_text("没有找到相关条目，换个关键词再试（发送 /cancel 取消）：")
+    found = await search_typed(update, context)
+    if found is None:
         return None
     await send(update, context, f"点选要加问法的条目（“{draft(context)['question']}”）：",
                views.entry_list_markup(found, "ut"))
@@ -103,9 +102,7 @@ async def target_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE):
 @admin_only
 async def as_new_entry(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """用它新建条目: the add conversation with the question filled in."""
-    question = _question(update, context)
+    question = await _tapped_question(update, context)
     if question is None:
-        await answer_callback(update.callback_query, "列表已过期，请重新发送 /unanswered")
         return END
-    await answer_callback(update.callback_query)
     return await entries.start_add_with(update, context, question)

@@ -1,81 +1,29 @@
-"""The Telegram bot: builds the python-telegram-bot Application over one App and runs it.
+"""The Telegram Application: built over one App with the handlers registered, then run.
 
+Why here: handlers use bot's services (bot.*), and the Application is assembled
+where the handlers are registered, so the dependency runs one way (handlers -> bot).
 Polling by default; webhook mode when WEBHOOK_URL is set (with a required
 secret, so only Telegram can post updates). The token never reaches the logs:
-httpx is quietened and every log line passes a redacting filter.
+httpx is quietened and every log line passes a redacting filter (bot.logging_setup).
 """
 from __future__ import annotations
 
 import logging
-import sys
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from handlers import BOT_COMMANDS, BotServices, register
+from bot.config import Settings
+from bot.flood import FloodGate
+from bot.logging_setup import configure_logging
+from bot.setup import App
 
-from .config import Settings
-from .flood import FloodGate
-from .setup import App
-from .updates import PerUserUpdateProcessor
+from . import BOT_COMMANDS, BotServices, register
+from .update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger("bot.telegram")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
-LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
-
-
-class RedactSecrets(logging.Filter):
-    """Replaces the bot token (and the webhook secret) in every record, tracebacks included."""
-
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        parts: set[str] = set()
-        for s in secrets:
-            if s:
-                parts.add(s)
-                if ":" in s:
-                    parts.add(s.split(":", 1)[1])     # the secret half of a token; the bot id is public
-        self.secrets = sorted((p for p in parts if len(p) >= 4), key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for s in self.secrets:
-            if s in text:
-                text = text.replace(s, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:        # a broken format string is not ours to fix here
-            return True
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        return True
-
-
-def configure_logging(settings: Settings) -> RedactSecrets:
-    """key=value lines at LOG_LEVEL; httpx (which logs URLs with the token) only from WARNING."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(stream=sys.stderr)
-    root.setLevel(settings.log_level)
-    redactor = RedactSecrets([settings.telegram_bot_token or "", settings.webhook_secret or ""])
-    for handler in root.handlers:
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        for old in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
-            handler.removeFilter(old)
-        handler.addFilter(redactor)
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return redactor
 
 
 async def _post_init(application: Application) -> None:
