@@ -44,6 +44,7 @@ class Answer:
     category: str | None = None
     aspect: str | None = None           # what the question asked about (amount, address …), if recognised
     continued: str | None = None        # the earlier question a follow-up was read against
+    resolved: str | None = None         # a follow-up as the engine read it ("那富阳呢" -> "富阳 读大专有补贴吗")
     document: str | None = None         # the source document of a passage answer
 
     def to_json(self) -> dict:

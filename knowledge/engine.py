@@ -11,6 +11,7 @@ quoted sentence of a source document.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from . import compose
 from .answer import BOT_CATEGORY, HOTLINE, Answer, SourceCitation, Suggestion, tidy, where_to_ask
 from .decision import Decision, DecisionParams, decide
 from .districts import DISTRICTS, canonical_district, foreign_place
+from .conversation import Turn
 from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
 from .matcher import PhrasingIndex, Prepared, TextPreparer
@@ -90,7 +92,9 @@ class AnswerEngine:
         self._masks = {d: self.semantic.mask_of(keys) for d, keys in self._own_or_general.items()}
 
     # ------------------------------------------------------------------ answering
-    def answer(self, question: str | None, district: str | None = None) -> Answer:
+    def answer(self, question: str | None, district: str | None = None, history: Sequence[Turn] = ()) -> Answer:
+        """The reply to one message. `history`: the conversation's recent turns, oldest first
+        (knowledge.conversation.recent), for follow-ups such as "那富阳呢"."""
         q = self.reader.read(question, district)
         early = self._before_retrieval(q)
         if early is not None:
