@@ -36,15 +36,19 @@ sys.path.insert(0, str(ROOT))
 from bench import labelled  # noqa: E402
 from bot.live_knowledge import load_categories  # noqa: E402
 from knowledge import compose  # noqa: E402
+from knowledge.conversation import turn_of  # noqa: E402
 from knowledge.decision import (  # noqa: E402
     FEATURES,
     PARAMS_PATH,
     QUESTION_FEATURES,
+    TOPIC_FEATURES,
     DecisionParams,
     ModelParams,
     decide,
     feature_matrix,
     question_features,
+    rank,
+    topic_features,
 )
 from knowledge.embedding import default_vectorizer  # noqa: E402
 from knowledge.engine import AnswerEngine  # noqa: E402
@@ -66,12 +70,22 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
     retrieve = engine.retrieve
 
     def cached(q):
-        key = (q.raw, q.user_district)
+        key = (q.raw, q.user_district, q.named)
         if key not in memo:
             memo[key] = retrieve(q)
         return memo[key]
 
     engine.retrieve = cached
+    passage_memo: dict = {}
+    best_passage = engine.passages.best
+
+    def cached_passage(prepared, district):
+        key = (prepared.code, prepared.text, district)
+        if key not in passage_memo:
+            passage_memo[key] = best_passage(prepared, district)
+        return passage_memo[key]
+
+    engine.passages.best = cached_passage
     return engine
 
 
@@ -94,7 +108,7 @@ def candidate_rows(engine: AnswerEngine, cases: list[dict]):
         X.append(feature_matrix(q, r.candidates, [e.district for e in entries], [e.category for e in entries]))
         for e in entries:
             ok = False
-            if not case["ood"] and not case.get("vague"):
+            if not case["ood"]:          # a vague question is rightly answered by a cross-district overview
                 out = compose.from_entry(e, 100.0, q.district, engine.documents, []).to_json()
                 ok = labelled.grade(case, out) is None
             y.append(1.0 if ok else 0.0)
@@ -143,8 +157,13 @@ def simulate(engine: AnswerEngine, sets: dict[str, list[dict]]) -> dict[str, dic
     for name, cases in sets.items():
         per = defaultdict(lambda: [0, 0])
         utility = 0.0
-        for case, history in labelled.sessions(cases):
-            a = engine.answer(case["q"], case.get("district")).to_json()
+        turns: dict[str, list] = {}
+        for case in cases:
+            history = turns.setdefault(case["session"], []) if case.get("session") else []
+            answer = engine.answer(case["q"], case.get("district"), tuple(history))
+            if case.get("session"):
+                history.append(turn_of(case["q"], answer, 0.0))
+            a = answer.to_json()
             ok = labelled.grade(case, a) is None
             k = labelled.kind(case)
             per[k][0] += ok
@@ -197,29 +216,63 @@ def print_results(title: str, results: dict) -> None:
         print(f"  {name:<26} {total_ok:>4}/{total:<4} utility {per['_utility'][0]:7.1f}   {kinds}")
 
 
+def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method on the L2-regularised log loss (the bias is not regularised)."""
+    A = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(A.shape[1])
+    reg = np.full(A.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(A @ w, -30, 30)))
+        H = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg + 1e-9)
+        step = np.linalg.solve(H, A.T @ (p - y) + reg * w)
+        w -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    return w[:-1], float(w[-1])
+
+
+def topic_rows(engine: AnswerEngine, cases: list[dict], model: ModelParams):
+    """Question-level topic features (after ranking with `model`) and whether the question is in-domain."""
+    T, y = [], []
+    for case in cases:
+        q = engine.reader.read(case["q"], case.get("district"))
+        if not q.full.code or engine._before_retrieval(q) is not None:
+            continue
+        r = engine.retrieve(q)
+        ranked = rank(q, r.candidates, [engine._districts[c.key] for c in r.candidates],
+                      [engine._categories[c.key] for c in r.candidates], model)
+        T.append(topic_features(q, ranked))
+        y.append(0.0 if case["ood"] else 1.0)
+    return np.vstack(T), np.asarray(y)
+
+
 def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[dict]]) -> ModelParams:
     engine = build(semantic, params)
     cases = [c for cs in fit_sets.values() for c in cs]
     t0 = time.perf_counter()
     X, y, g, Z = candidate_rows(engine, cases)
     w, b, u = fit_softmax(X, y, g, Z)
+    model = ModelParams(list(map(float, w)), b, list(map(float, u)))
+    T, ty = topic_rows(engine, cases, model)
+    tw, tb = fit_logistic(T, ty)
+    model = replace(model, topic_weights=list(map(float, tw)), topic_bias=tb)
     print(f"[{'hybrid' if semantic else 'lexical'}] {len(X)} candidates of {len(Z)} questions, "
           f"{int(y.sum())} right; fitted in {time.perf_counter() - t0:.1f} s")
     for name, weight in zip(FEATURES, w):
         print(f"    {name:<22} {weight:+.3f}")
     print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
-    model = ModelParams(list(map(float, w)), b, list(map(float, u)))
+    print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw)))
     best = None
-    for answer, choices, spread in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6), (0.1, 0.15, 0.2), (0.5, 0.7, 0.9)):
-        if choices >= answer:
-            continue
-        trial = replace(model, answer=answer, choices=choices, suggest=min(choices, 0.1), spread=spread)
+    for answer, topic, spread in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.3, 0.5, 0.7),
+                                                   (0.5, 0.7)):
+        trial = replace(model, answer=answer, topic=topic, spread=spread)
         engine.model = trial
         res = simulate(engine, fit_sets)
         utility = sum(per["_utility"][0] for per in res.values())
         if best is None or utility > best[0]:
             best = (utility, trial)
-    print(f"    thresholds: answer {best[1].answer}, choices {best[1].choices}, spread {best[1].spread} "
+    print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread} "
           f"(utility {best[0]:.1f})")
     return best[1]
 

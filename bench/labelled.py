@@ -63,14 +63,3 @@ def grade(case: dict, out: dict) -> str | None:
         if not any(gold in d for d in districts):
             return "wrong district"
     return None
-
-
-def sessions(cases: list[dict]):
-    """(case, earlier turns of its session) in file order; a case without a session has none."""
-    history: dict[str, list[dict]] = {}
-    for c in cases:
-        sid = c.get("session")
-        turns = history.setdefault(sid, []) if sid else []
-        yield c, list(turns)
-        if sid:
-            turns.append(c)

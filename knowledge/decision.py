@@ -34,20 +34,26 @@ COS_CENTRE, COS_SCALE = 0.85, 0.05       # e5 cosines crowd into 0.75–1.0: cen
 
 
 QUESTION_FEATURES = ("long", "short", "nodistrict", "themed")
+# Is the question about something the bot covers at all? Decides, when no candidate is sure enough to
+# answer, between offering choices ("补贴", "体检在哪家医院": on topic) and declining ("公积金怎么提取").
+TOPIC_FEATURES = ("max_lex", "max_cov", "max_cos", "max_ans", "best_prob", "top3_prob", "themed", "short", "long")
 
 
 @dataclass
 class ModelParams:
     """A conditional-logit model: each candidate's score w·x competes in one softmax with a "none of
     them" score b + v·z (z: question features), so a candidate's probability already accounts for
-    its rivals and for the chance that nothing fits (out-of-domain, vague)."""
+    its rivals and for the chance that nothing fits (out-of-domain, vague). A logistic topic model
+    then tells an on-topic question nothing answers exactly from one about something else."""
 
     weights: list[float]
     bias: float                              # the "none of them" score's constant
     null_weights: list[float] = field(default_factory=lambda: [0.0] * len(QUESTION_FEATURES))
+    topic_weights: list[float] = field(default_factory=lambda: [0.0] * len(TOPIC_FEATURES))
+    topic_bias: float = 0.0
     answer: float = 0.5       # answer when the best candidate's probability reaches this
-    choices: float = 0.15     # below `answer`, offer the best candidates as choices from this
-    suggest: float = 0.08     # a candidate is worth offering as a choice from this
+    topic: float = 0.5        # below that, offer choices when the topic model says this at least
+    suggest: float = 0.05     # a candidate is worth offering as a choice or a related question from this
     spread: float = 0.5       # no district known: other districts' entries within this share of the best
                               # probability make the question one for each district, not for one
 
@@ -58,6 +64,10 @@ class ModelParams:
         top = max(float(scores.max()) if len(scores) else null, null)
         e = np.exp(scores - top)
         return e / (e.sum() + np.exp(null - top))
+
+    def topical(self, t: np.ndarray) -> float:
+        z = float(t @ np.asarray(self.topic_weights)) + self.topic_bias
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 @dataclass
@@ -74,18 +84,17 @@ class DecisionParams:
     @classmethod
     def load(cls, path: Path = PARAMS_PATH) -> DecisionParams:
         data = json.loads(path.read_text("utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted for features {data['features']}, the code computes {FEATURES}; "
+        fitted = (data.get("features"), data.get("question_features"), data.get("topic_features"))
+        if fitted != (list(FEATURES), list(QUESTION_FEATURES), list(TOPIC_FEATURES)):
+            raise ValueError(f"{path} was fitted for other features than the code computes; "
                              "rerun bench/fit_decision.py")
-        if data.get("question_features", list(QUESTION_FEATURES)) != list(QUESTION_FEATURES):
-            raise ValueError(f"{path}: fitted for other question features; rerun bench/fit_decision.py")
         return cls(int(data["version"]), ModelParams(**data["hybrid"]), ModelParams(**data["lexical"]),
-                   tuple(data["features"]), data.get("meta", {}))
+                   FEATURES, data.get("meta", {}))
 
     def save(self, path: Path = PARAMS_PATH) -> None:
-        data = {"version": self.version, "features": list(self.features),
-                "question_features": list(QUESTION_FEATURES),
-                "hybrid": vars(self.hybrid), "lexical": vars(self.lexical), "meta": self.meta}
+        data = {"version": self.version, "features": list(FEATURES), "question_features": list(QUESTION_FEATURES),
+                "topic_features": list(TOPIC_FEATURES), "hybrid": vars(self.hybrid), "lexical": vars(self.lexical),
+                "meta": self.meta}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
@@ -122,36 +131,50 @@ def question_features(question: Question) -> np.ndarray:
                        1.0 if question.district is None else 0.0, 1.0 if question.themes else 0.0))
 
 
+def topic_features(question: Question, candidates: list[Candidate]) -> np.ndarray:
+    """TOPIC_FEATURES of a question whose candidates have their probabilities."""
+    probs = sorted((c.prob for c in candidates), reverse=True)
+    best_cos = max((c.cos for c in candidates), default=0.0)
+    best_ans = max((c.cos_ans for c in candidates), default=0.0)
+    return np.asarray((
+        max((c.lex for c in candidates), default=0.0), max((c.cov for c in candidates), default=0.0),
+        (best_cos - COS_CENTRE) / COS_SCALE if best_cos else 0.0,
+        (best_ans - COS_CENTRE) / COS_SCALE if best_ans else 0.0,
+        probs[0] if probs else 0.0, sum(probs[:3]),
+        1.0 if question.themes else 0.0, 1.0 if question.length <= 3 else 0.0, 1.0 if question.read.is_long else 0.0,
+    ))
+
+
 @dataclass
 class Decision:
     outcome: str                     # answer | choices | decline
     ranked: list[Candidate]          # by probability, best first
-    reason: str = ""
+    topical: float = 0.0             # how surely the question is about something the bot covers
 
     @property
     def best(self) -> Candidate | None:
         return self.ranked[0] if self.ranked else None
 
 
-def decide(question: Question, candidates: list[Candidate], districts: list[str | None],
-           categories: list[str], model: ModelParams) -> Decision:
-    """Probabilities for every candidate, then one of the three outcomes."""
+def rank(question: Question, candidates: list[Candidate], districts: list[str | None], categories: list[str],
+         model: ModelParams) -> list[Candidate]:
+    """Every candidate's probability filled in; best first."""
     if not candidates:
-        return Decision("decline", [], "no candidate")
+        return []
     probs = model.probability(feature_matrix(question, candidates, districts, categories),
                               question_features(question))
     for c, p in zip(candidates, probs):
         c.prob = float(p)
-    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].prob)
-    ranked = [candidates[i] for i in order]
-    best = ranked[0]
-    if best.prob >= model.answer:
-        return Decision("answer", ranked)
-    if best.prob >= model.choices:
-        return Decision("choices", ranked, "unsure")
-    return Decision("decline", ranked, "weak")
+    return sorted(candidates, key=lambda c: -c.prob)
 
 
-def logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+def decide(question: Question, candidates: list[Candidate], districts: list[str | None],
+           categories: list[str], model: ModelParams) -> Decision:
+    """Probabilities for every candidate, then one of the three outcomes."""
+    ranked = rank(question, candidates, districts, categories, model)
+    if not ranked:
+        return Decision("decline", [], 0.0)
+    topical = model.topical(topic_features(question, ranked))
+    if ranked[0].prob >= model.answer:
+        return Decision("answer", ranked, topical)
+    return Decision("choices" if topical >= model.topic else "decline", ranked, topical)

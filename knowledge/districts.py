@@ -81,26 +81,36 @@ _NOT_PLACES = ("社区", "园区", "城区", "景区", "小区", "市区", "辖�
                "开发区", "经开区", "地区", "县区", "区县", "城市", "全市", "本市", "各市", "区级", "市级", "县级",
                "街区", "商圈", "示范区", "先行区", "高地区", "工区", "片区", "校区", "专区", "灾区", "山区",
                "郊区", "老城区", "主城区", "核心区", "功能区", "保税区", "试验区", "都市")
-_FUNCTION_CHARS = set("选哪些的们这那个几所在全本该各每我你他她它换改切到去回住想看是有没只了么吗呢")
-_PLACE_RE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(区|县|市)")
+_FUNCTION_CHARS = set("选哪些的们这那个几所在全本该各每我你他她它换改切到去回住想看是有没只了么吗呢"
+                      "说里要给让帮和跟与对从把被为就都也还再又才很多少上下中听问讲叫办建搞做开")
 
 
-def foreign_place(text: str) -> str | None:
-    """A city or district named in the text that the bot does not serve ("滨江区", "北京"), if any."""
+def foreign_place(text: str, asking: str | None = None) -> str | None:
+    """A city or district named in the text that the bot does not serve ("滨江区", "北京"), if any.
+
+    Known places count anywhere in the text; an unknown "xx区/县/市" only in `asking` (the clauses that
+    ask, default: the whole text), since in a chatty introduction "厂里说区工会" is not a place."""
     for place in (*_NEIGHBOURS, *_OTHER_CITIES):
         if place in text or (place[-1] in "区县市" and place[:-1] + "区" in text):
             return place
-    for m in _PLACE_RE.finditer(text):
-        place = m.group(0)
-        if canonical_district(place) or any(place.endswith(w) or w.endswith(place) for w in _NOT_PLACES):
-            continue
-        if any(w in text[max(0, m.start() - 2): m.end() + 2] for w in _NOT_PLACES):
-            continue
-        if canonical_district(m.group(1)) or m.group(1) in ("杭州", "绍兴"):
-            continue
-        if any(ch in _FUNCTION_CHARS for ch in m.group(1)):   # "怎么选区", "我们区", "哪个市"
-            continue
-        return place
+    text = text if asking is None else asking
+    for end in (i for i, ch in enumerate(text) if ch in "区县市"):
+        # The name before the suffix: two characters, or three ("嘉善县" in "在嘉善县"), never a function word.
+        for size in (2, 3):
+            start = end - size
+            if start < 0:
+                break
+            name = text[start:end]
+            place = name + text[end]
+            if any(ch in _FUNCTION_CHARS or not "\u4e00" <= ch <= "\u9fff" for ch in name):
+                continue
+            if canonical_district(place) or canonical_district(name) or name in ("杭州", "绍兴"):
+                break
+            if any(place.endswith(w) or w.endswith(place) for w in _NOT_PLACES):
+                break
+            if any(w in text[max(0, start - 2): end + 3] for w in _NOT_PLACES):
+                break
+            return place
     return None
 
 

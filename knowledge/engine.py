@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import compose
+from . import aspects, compose, followup
 from .answer import BOT_CATEGORY, HOTLINE, Answer, SourceCitation, Suggestion, tidy, where_to_ask
 from .decision import Decision, DecisionParams, decide
 from .districts import DISTRICTS, canonical_district, foreign_place
@@ -25,7 +25,7 @@ from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
-from .normalize import SynonymMap
+from .normalize import SynonymMap, base_form
 from .passages import PassageIndex
 from .question import Question, QuestionReader, syllables
 from .semantic import SemanticIndex
@@ -99,10 +99,41 @@ class AnswerEngine:
         early = self._before_retrieval(q)
         if early is not None:
             return early
+        reading, decision, continued = self._resolve(q, history)
+        answer = self._compose(reading, decision, aspects.asked(q.read.focus or q.read.clean))
+        answer.continued = continued
+        answer.resolved = reading.read.focus or reading.read.clean
+        return answer
+
+    def _decide(self, q: Question) -> Decision:
         retrieval = self.retrieve(q)
-        decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                          [self._categories[c.key] for c in retrieval.candidates], self.model)
-        return self._compose(q, decision)
+        return decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
+                      [self._categories[c.key] for c in retrieval.candidates], self.model)
+
+    def _resolve(self, q: Question, history: Sequence[Turn]) -> tuple[Question, Decision, str | None]:
+        """The reading of the message to answer: on its own, or against the last turn (knowledge.followup).
+        Returns (reading, decision, the earlier question it continued or None)."""
+        last = history[-1] if history else None
+        if last is None:
+            return q, self._decide(q), None
+        # The conversation's district carries over to a message that names none.
+        alone_q = q if q.named or not last.district else self.reader.read(q.raw, last.district)
+        alone = self._decide(alone_q)
+        if alone.outcome == "answer" and not followup.continues(q.read.clean):
+            return alone_q, alone, None
+        district = q.named[0] if q.named else (last.district or q.user_district)
+        best: tuple[Question, Decision] | None = None
+        for text in followup.readings(q.read.clean, last):
+            rq = self.reader.read(text, district)
+            if not rq.full.code:
+                continue
+            d = self._decide(rq)
+            if d.best and (best is None or d.best.prob > best[1].best.prob):
+                best = (rq, d)
+        if best is not None and best[1].outcome == "answer" and \
+                (alone.outcome != "answer" or best[1].best.prob >= alone.best.prob):
+            return best[0], best[1], last.question
+        return alone_q, alone, None
 
     def _before_retrieval(self, q: Question) -> Answer | None:
         """Messages that need no search: empty, pleasantries, a bare district, a place we do not serve."""
@@ -112,7 +143,7 @@ class AnswerEngine:
             return compose.thanks(q.district) if q.read.is_thanks else compose.greeting(q.district)
         if not q.full.code:
             return compose.district_overview(q.district, [c["name"] for c, _ in self.topics(q.district)])
-        place = None if q.named else foreign_place(q.plain)
+        place = None if q.named else foreign_place(q.plain, q.plain if not q.read.is_long else base_form(q.read.asking()))
         if place:
             return compose.foreign(place)
         return None
@@ -137,33 +168,55 @@ class AnswerEngine:
                 hits.update(self.index.score(v, missing))
         return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys), self.semantic is not None)
 
-    def _compose(self, q: Question, decision: Decision) -> Answer:
+    def _compose(self, q: Question, decision: Decision, aspect: aspects.Aspect | None = None) -> Answer:
         ranked = decision.ranked
         best = decision.best
         district = q.district
+        score = 100 * best.prob if best else 0.0
         if decision.outcome == "answer" and syllables(q.full.code) >= MIN_SYLLABLES:
             entry = self.entries[best.key]
             spread = self._spread(q, ranked)
             if spread is not None:
                 return spread
-            return compose.from_entry(entry, 100 * best.prob, district, self.documents, self._related(entry, ranked))
-        if decision.outcome in ("answer", "choices"):
-            options = self._options(ranked)
-            if len(options) >= 2:
-                return compose.choices(options, district, 100 * best.prob)
+            return self._entry_answer(entry, score, district, ranked, aspect)
         passage = self.passages.best(q.focus if q.read.is_long else q.full, district)
-        suggestions = [compose.suggestion(self.entries[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
         if passage is not None:
+            suggestions = [compose.suggestion(self.entries[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
             return compose.from_passage(passage.document, passage.sentence, passage.score, district, suggestions)
+        if decision.outcome == "decline":
+            return compose.out_of_scope(district, score)
+        if aspect is not None and best is not None and best.prob >= self.model.suggest:
+            # On topic, asking a detail: what the sources say on the topic, and plainly that they do not say it.
+            entry = self.entries[best.key]
+            if aspects.evidence(aspect, [s.quote for s in entry.sources]) is None:
+                return self._entry_answer(entry, score, district, ranked, aspect)
         options = self._options(ranked)
-        if options or q.themes:
-            return compose.not_found(district, options[:3], [], 100 * best.prob if best else 0.0,
-                                     next(iter(q.themes), None))
-        return compose.out_of_scope(district, 100 * best.prob if best else 0.0)
+        if len(options) >= 2:
+            return compose.choices(options, district, score)
+        return compose.not_found(district, options, [], score, next(iter(q.themes), None))
+
+    def _entry_answer(self, entry: FaqEntry, score: float, district: str | None, ranked: list[Candidate],
+                      aspect: aspects.Aspect | None) -> Answer:
+        """An entry's answer, led by a sentence on the aspect asked, if one was."""
+        lead = ""
+        if aspect is not None and entry.category != BOT_CATEGORY:
+            said = aspects.evidence(aspect, [s.quote for s in entry.sources])
+            lead = f"资料里写的是：「{said}」\n" if said else f"资料没有写明{aspect.label}。"
+        answer = compose.from_entry(entry, score, district, self.documents, self._related(entry, ranked), lead)
+        answer.aspect = aspect.name if aspect else None
+        return answer
 
     def _options(self, ranked: list[Candidate]) -> list[FaqEntry]:
-        """Entries worth offering as choices: distinct, at most three."""
-        return [self.entries[c.key] for c in ranked[:3] if c.prob >= self.model.suggest]
+        """The entries to offer when the question is on topic but no single one is sure: the most likely
+        three, not two of one programme."""
+        out: list[FaqEntry] = []
+        for c in ranked:
+            e = self.entries[c.key]
+            if all((o.district, o.category) != (e.district, e.category) for o in out):
+                out.append(e)
+            if len(out) == 3:
+                break
+        return out
 
     def _spread(self, q: Question, ranked: list[Candidate]) -> Answer | None:
         """No district known, and the best entry is one district's programme among several districts' close
@@ -182,7 +235,7 @@ class AnswerEngine:
         overview = next((c for c in close if self._districts[c.key] is None), None)
         if overview is not None:
             e = self.entries[overview.key]
-            return compose.from_entry(e, 100 * overview.prob, None, self.documents, self._related(e, ranked))
+            return self._entry_answer(e, 100 * overview.prob, None, ranked, None)
         per_district: dict[str, FaqEntry] = {entry.district: entry}
         for c in close:
             d = self._districts[c.key]
