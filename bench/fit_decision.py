@@ -79,10 +79,10 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
     passage_memo: dict = {}
     best_passage = engine.passages.best
 
-    def cached_passage(prepared, district):
+    def cached_passage(prepared, district, vector=None):
         key = (prepared.code, prepared.text, district)
         if key not in passage_memo:
-            passage_memo[key] = best_passage(prepared, district)
+            passage_memo[key] = best_passage(prepared, district, vector)
         return passage_memo[key]
 
     engine.passages.best = cached_passage
@@ -264,15 +264,16 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
     print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
     print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw)))
     best = None
-    for answer, topic, spread in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0.3, 0.5, 0.7),
-                                                   (0.5, 0.7)):
-        trial = replace(model, answer=answer, topic=topic, spread=spread)
+    for answer, topic, spread, detail in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6),
+                                                           (0.3, 0.5, 0.7), (0.5, 0.7), (0.1, 0.2, 0.3)):
+        trial = replace(model, answer=answer, topic=topic, spread=spread, detail=min(detail, answer))
         engine.model = trial
         res = simulate(engine, fit_sets)
         utility = sum(per["_utility"][0] for per in res.values())
         if best is None or utility > best[0]:
             best = (utility, trial)
-    print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread} "
+    print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
+          f"detail {best[1].detail} "
           f"(utility {best[0]:.1f})")
     return best[1]
 

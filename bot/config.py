@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # An admin's guided edit is dropped (nothing saved) after this long without a reply.
     admin_conversation_timeout: float = Field(600.0, alias="ADMIN_CONVERSATION_TIMEOUT", gt=0)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # The semantic retriever's model: "e5" (multilingual-e5-small, 4-bit, bundled) or "off" (lexical only).
+    embedding_model: str = Field("e5", alias="EMBEDDING_MODEL")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -109,6 +111,14 @@ class Settings(BaseSettings):
         """The path the webhook server listens on: WEBHOOK_PATH, else the path of WEBHOOK_URL."""
         path = self.webhook_path if self.webhook_path is not None else urlsplit(self.webhook_url or "").path
         return (path or "").strip("/")
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _check_embedding_model(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"e5", "off"}:
+            raise ValueError("EMBEDDING_MODEL 应为 e5（默认，语义检索）或 off（只用关键词匹配）")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -10,9 +10,11 @@ import logging
 import threading
 import time
 
+from knowledge.embedding import Vectorizer, default_vectorizer
 from knowledge.engine import AnswerEngine
 from knowledge.kbfiles import DATA_DIR, load_yaml, strip_lines
 
+from .embedding_store import EmbeddingStore
 from .repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -22,11 +24,25 @@ def load_categories() -> list[dict]:
     return strip_lines(load_yaml((DATA_DIR / "categories.yaml").read_text("utf-8")))["categories"]
 
 
+def make_vectorizer(repos: Repositories, model: str) -> Vectorizer | None:
+    """The embedding model over the shipped seed and this database's embedding cache; None when off or
+    when the model cannot load (then the engine answers lexical-only; said once in the log)."""
+    if model == "off":
+        return None
+    vectors = default_vectorizer(model=model)
+    if vectors is not None:
+        vectors.stores.append(EmbeddingStore(repos.db, vectors.model_id))
+    return vectors
+
+
 class LiveKnowledge:
-    def __init__(self, repos: Repositories, refresh_seconds: float = 3.0):
+    def __init__(self, repos: Repositories, refresh_seconds: float = 3.0, embedding_model: str = "e5"):
         self.repos = repos
         self.refresh_seconds = refresh_seconds
         self.categories = load_categories()
+        self._embedding_model = embedding_model
+        self._vectors: Vectorizer | None = None
+        self._vectors_loaded = False
         self._lock = threading.Lock()
         self._engine: AnswerEngine | None = None
         self._checked_at = 0.0
@@ -34,12 +50,24 @@ class LiveKnowledge:
     def rebuild(self) -> AnswerEngine:
         snap = self.repos.knowledge.snapshot()
         t0 = time.perf_counter()
-        engine = AnswerEngine(snap.entries, snap.documents, snap.synonyms, self.categories, snap.version)
-        log.info("knowledge indexed", extra={"kb_version": snap.version, "entries": len(snap.entries),
-                                             "ms": round((time.perf_counter() - t0) * 1000, 1)})
+        vectors = self.vectors
+        embedded = vectors.embedded if vectors else 0
+        engine = AnswerEngine(snap.entries, snap.documents, snap.synonyms, self.categories, snap.version,
+                              vectors=vectors)
+        log.info("knowledge indexed kb_version=%s entries=%d semantic=%s newly_embedded=%d ms=%.1f",
+                 snap.version, len(snap.entries), engine.semantic is not None,
+                 (vectors.embedded - embedded) if vectors else 0, (time.perf_counter() - t0) * 1000)
         self._engine = engine
         self._checked_at = time.monotonic()
         return engine
+
+    @property
+    def vectors(self) -> Vectorizer | None:
+        """One vectorizer per process: its in-memory vectors make a re-index after an edit cheap."""
+        if not self._vectors_loaded:
+            self._vectors = make_vectorizer(self.repos, self._embedding_model)
+            self._vectors_loaded = True
+        return self._vectors
 
     @property
     def engine(self) -> AnswerEngine:

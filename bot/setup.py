@@ -82,4 +82,4 @@ def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> A
         log.info("stations table was empty: loaded the example stations (not real places)")
     if settings.admin_ids:
         repos.admins.ensure(settings.admin_ids, added_by="settings")
-    return App(settings, db, repos, LiveKnowledge(repos, settings.kb_refresh_seconds))
+    return App(settings, db, repos, LiveKnowledge(repos, settings.kb_refresh_seconds, settings.embedding_model))

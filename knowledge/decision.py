@@ -54,6 +54,8 @@ class ModelParams:
     answer: float = 0.5       # answer when the best candidate's probability reaches this
     topic: float = 0.5        # below that, offer choices when the topic model says this at least
     suggest: float = 0.05     # a candidate is worth offering as a choice or a related question from this
+    detail: float = 0.2       # an on-topic question asking a detail the sources do not give ("在哪家医院")
+                              # is answered with the best entry from this, led by "资料没有写明…"
     spread: float = 0.5       # no district known: other districts' entries within this share of the best
                               # probability make the question one for each district, not for one
 

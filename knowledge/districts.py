@@ -85,30 +85,45 @@ _FUNCTION_CHARS = set("选哪些的们这那个几所在全本该各每我你他
                       "说里要给让帮和跟与对从把被为就都也还再又才很多少上下中听问讲叫办建搞做开")
 
 
+_CLAUSE = re.compile(r"[，,。！!？?；;、：:\s…~～]+")
+_BEFORE_PLACE = set("在去到从住回往是")
+
+
 def foreign_place(text: str, asking: str | None = None) -> str | None:
     """A city or district named in the text that the bot does not serve ("滨江区", "北京"), if any.
 
-    Known places count anywhere in the text; an unknown "xx区/县/市" only in `asking` (the clauses that
-    ask, default: the whole text), since in a chatty introduction "厂里说区工会" is not a place."""
+    Known places count anywhere in the text. An unknown "xx区/县/市" counts only in `asking` (the
+    clauses that ask; default: the whole text), at the start of a clause or after 在/去/到…: in
+    "环境也不错，市总工会…" or "厂里说区工会…" there is no place."""
+    squashed = re.sub(r"\s+", "", text)
     for place in (*_NEIGHBOURS, *_OTHER_CITIES):
-        if place in text or (place[-1] in "区县市" and place[:-1] + "区" in text):
+        if place in squashed or (place[-1] in "区县市" and place[:-1] + "区" in squashed):
             return place
-    text = text if asking is None else asking
-    for end in (i for i, ch in enumerate(text) if ch in "区县市"):
+    for clause in _CLAUSE.split(text if asking is None else asking):
+        found = _unknown_place(clause)
+        if found:
+            return found
+    return None
+
+
+def _unknown_place(clause: str) -> str | None:
+    for end in (i for i, ch in enumerate(clause) if ch in "区县市"):
         # The name before the suffix: two characters, or three ("嘉善县" in "在嘉善县"), never a function word.
         for size in (2, 3):
             start = end - size
             if start < 0:
                 break
-            name = text[start:end]
-            place = name + text[end]
+            if start > 0 and clause[start - 1] not in _BEFORE_PLACE:
+                continue
+            name = clause[start:end]
+            place = name + clause[end]
             if any(ch in _FUNCTION_CHARS or not "\u4e00" <= ch <= "\u9fff" for ch in name):
                 continue
             if canonical_district(place) or canonical_district(name) or name in ("杭州", "绍兴"):
                 break
             if any(place.endswith(w) or w.endswith(place) for w in _NOT_PLACES):
                 break
-            if any(w in text[max(0, start - 2): end + 3] for w in _NOT_PLACES):
+            if any(w in clause[max(0, start - 2): end + 3] for w in _NOT_PLACES):
                 break
             return place
     return None

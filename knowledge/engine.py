@@ -25,7 +25,7 @@ from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
-from .normalize import SynonymMap, base_form
+from .normalize import SynonymMap
 from .passages import PassageIndex
 from .question import Question, QuestionReader, syllables
 from .semantic import SemanticIndex
@@ -36,6 +36,7 @@ __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation"
 LEXICAL_LIMIT = 12       # candidates each lexical variant contributes
 SEMANTIC_LIMIT = 10      # candidates the semantic retriever contributes
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
+NEWER_DOCUMENT_MARGIN = 0.15   # how much more of the question a new document's sentence must explain
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Retrieval:
     """Everything the decision sees for one question (also what bench/fit_decision.py learns from)."""
     question: Question
     candidates: list[Candidate]
-    semantic: bool
+    vector: np.ndarray | None = None      # the question's embedding, when the semantic retriever is on
 
 
 class AnswerEngine:
@@ -67,7 +68,9 @@ class AnswerEngine:
                 items.append((i, self.preparer.prepare(text)))
             for text in (e.answer, *(s.quote for s in e.sources)):
                 context.append((i, self.preparer.prepare(text)))
-        self.passages = PassageIndex(self.preparer, documents)
+        self.passages = PassageIndex(self.preparer, documents, vectors)
+        # Documents no entry cites yet (an admin's new article): their sentences may beat an entry.
+        self._uncited_documents = set(self.documents) - {s.document for e in self.entries for s in e.sources}
         self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
         self._own_or_general = {d.name: frozenset(i for i, e in enumerate(self.entries) if e.district in (None, d.name))
                                 for d in DISTRICTS}
@@ -99,18 +102,19 @@ class AnswerEngine:
         early = self._before_retrieval(q)
         if early is not None:
             return early
-        reading, decision, continued = self._resolve(q, history)
-        answer = self._compose(reading, decision, aspects.asked(q.read.focus or q.read.clean))
+        reading, (decision, vector), continued = self._resolve(q, history)
+        answer = self._compose(reading, decision, vector, aspects.asked(q.read.focus or q.read.clean))
         answer.continued = continued
         answer.resolved = reading.read.focus or reading.read.clean
         return answer
 
-    def _decide(self, q: Question) -> Decision:
+    def _decide(self, q: Question) -> tuple[Decision, np.ndarray | None]:
+        """The decision on one reading of the message, and the reading's embedding (for passages)."""
         retrieval = self.retrieve(q)
         return decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                      [self._categories[c.key] for c in retrieval.candidates], self.model)
+                      [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
 
-    def _resolve(self, q: Question, history: Sequence[Turn]) -> tuple[Question, Decision, str | None]:
+    def _resolve(self, q: Question, history: Sequence[Turn]) -> tuple[Question, tuple, str | None]:
         """The reading of the message to answer: on its own, or against the last turn (knowledge.followup).
         Returns (reading, decision, the earlier question it continued or None)."""
         last = history[-1] if history else None
@@ -119,19 +123,19 @@ class AnswerEngine:
         # The conversation's district carries over to a message that names none.
         alone_q = q if q.named or not last.district else self.reader.read(q.raw, last.district)
         alone = self._decide(alone_q)
-        if alone.outcome == "answer" and not followup.continues(q.read.clean):
+        if alone[0].outcome == "answer" and not followup.continues(q.read.clean):
             return alone_q, alone, None
         district = q.named[0] if q.named else (last.district or q.user_district)
-        best: tuple[Question, Decision] | None = None
+        best: tuple[Question, tuple] | None = None
         for text in followup.readings(q.read.clean, last):
             rq = self.reader.read(text, district)
             if not rq.full.code:
                 continue
             d = self._decide(rq)
-            if d.best and (best is None or d.best.prob > best[1].best.prob):
+            if d[0].best and (best is None or d[0].best.prob > best[1][0].best.prob):
                 best = (rq, d)
-        if best is not None and best[1].outcome == "answer" and \
-                (alone.outcome != "answer" or best[1].best.prob >= alone.best.prob):
+        if best is not None and best[1][0].outcome == "answer" and \
+                (alone[0].outcome != "answer" or best[1][0].best.prob >= alone[0].best.prob):
             return best[0], best[1], last.question
         return alone_q, alone, None
 
@@ -143,7 +147,7 @@ class AnswerEngine:
             return compose.thanks(q.district) if q.read.is_thanks else compose.greeting(q.district)
         if not q.full.code:
             return compose.district_overview(q.district, [c["name"] for c, _ in self.topics(q.district)])
-        place = None if q.named else foreign_place(q.plain, q.plain if not q.read.is_long else base_form(q.read.asking()))
+        place = None if q.named else foreign_place(q.read.clean, q.read.asking() if q.read.is_long else None)
         if place:
             return compose.foreign(place)
         return None
@@ -155,7 +159,7 @@ class AnswerEngine:
         variants = q.variants
         lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
-        cos = cos_ans = None
+        cos = cos_ans = qvec = None
         if self.semantic is not None:
             qvec = self.vectors.query(q.semantic_text)
             cos, _ = self.semantic.best_per_key(qvec)
@@ -166,26 +170,32 @@ class AnswerEngine:
             missing = [k for k in keys if k not in hits]
             if missing:
                 hits.update(self.index.score(v, missing))
-        return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys), self.semantic is not None)
+        return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys), qvec)
 
-    def _compose(self, q: Question, decision: Decision, aspect: aspects.Aspect | None = None) -> Answer:
+    def _compose(self, q: Question, decision: Decision, vector: np.ndarray | None,
+                 aspect: aspects.Aspect | None = None) -> Answer:
         ranked = decision.ranked
         best = decision.best
         district = q.district
         score = 100 * best.prob if best else 0.0
+        passage = self.passages.best(q.focus if q.read.is_long else q.full, district, vector)
         if decision.outcome == "answer" and syllables(q.full.code) >= MIN_SYLLABLES:
             entry = self.entries[best.key]
+            if passage is not None and passage.document.id in self._uncited_documents \
+                    and passage.coverage >= best.cov + NEWER_DOCUMENT_MARGIN:
+                # A newer document names what the question asks and the entry does not ("骑手暖心驿站").
+                return compose.from_passage(passage.document, passage.sentence, passage.score, district,
+                                            [compose.suggestion(entry)])
             spread = self._spread(q, ranked)
             if spread is not None:
                 return spread
             return self._entry_answer(entry, score, district, ranked, aspect)
-        passage = self.passages.best(q.focus if q.read.is_long else q.full, district)
         if passage is not None:
             suggestions = [compose.suggestion(self.entries[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
             return compose.from_passage(passage.document, passage.sentence, passage.score, district, suggestions)
         if decision.outcome == "decline":
             return compose.out_of_scope(district, score)
-        if aspect is not None and best is not None and best.prob >= self.model.suggest:
+        if aspect is not None and best is not None and best.prob >= self.model.detail:
             # On topic, asking a detail: what the sources say on the topic, and plainly that they do not say it.
             entry = self.entries[best.key]
             if aspects.evidence(aspect, [s.quote for s in entry.sources]) is None:

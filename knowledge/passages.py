@@ -1,19 +1,28 @@
 """Source-passage fallback: when no FAQ entry fits, a sentence of the documents may.
 
-The documents hold more detail than any FAQ. A sentence is offered, quoted and
-cited, only when it explains nearly all of the question; the bar is higher
-than for FAQ entries because a sentence has no curated alternates.
+The documents hold more detail than any FAQ, and a document an admin has just added
+has no entries at all. A sentence is offered, quoted and cited, only when it explains
+nearly all of the question (lexical coverage), or when it is semantically the closest
+sentence and still explains most of it; the bar is higher than for FAQ entries
+because a sentence has no curated alternates.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
+from .embedding import PASSAGE, Vectorizer
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import SourceDocument
+from .semantic import SemanticIndex
 
 PASSAGE_SCORE = 50.0
 PASSAGE_COVERAGE = 0.75
+SEMANTIC_COVERAGE = 0.55   # the semantically closest sentence needs this much lexical coverage too
+SEMANTIC_COSINE = 0.86     # … and at least this cosine (e5 "query:" against "passage:")
+CANDIDATES = 5
 MIN_QUERY_SYLLABLES = 4
 # A statement never contains the question's own interrogatives; they must not count against it.
 QUESTION_WORDS = ("多少钱", "多少", "时间", "哪个", "哪家", "谁", "几")
@@ -25,6 +34,7 @@ class Passage:
     document: SourceDocument
     sentence: str
     score: float
+    coverage: float = 0.0
 
 
 def sentences(text: str) -> list[str]:
@@ -38,7 +48,7 @@ def sentences(text: str) -> list[str]:
 
 
 class PassageIndex:
-    def __init__(self, preparer: TextPreparer, documents: list[SourceDocument]):
+    def __init__(self, preparer: TextPreparer, documents: list[SourceDocument], vectors: Vectorizer | None = None):
         self._preparer = preparer
         self._items: list[tuple[SourceDocument, str]] = []
         prepared: list[tuple[int, Prepared]] = []
@@ -53,21 +63,40 @@ class PassageIndex:
                 self._by_district[doc.district] = frozenset(
                     i for i, (d, _) in enumerate(self._items) if d.district in (None, doc.district))
         self._index = PhrasingIndex(prepared)
+        self.semantic: SemanticIndex | None = None
+        if vectors is not None and self._items:
+            self.semantic = SemanticIndex(list(range(len(self._items))),
+                                          vectors.vectors([s for _, s in self._items], PASSAGE))
+            self._masks = {d: self.semantic.mask_of(keys) for d, keys in self._by_district.items()}
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def prepared_sentences(self) -> list[Prepared]:
         """The documents' sentences, normalised: background word statistics for FAQ matching."""
         return self._prepared
 
-    def best(self, query: Prepared, district: str | None) -> Passage | None:
+    def best(self, query: Prepared, district: str | None, vector: np.ndarray | None = None) -> Passage | None:
+        """The sentence that answers the question, if one does. `vector`: the question's embedding."""
         query = self._preparer.without(query, QUESTION_WORDS)
         if len(query.code) < MIN_QUERY_SYLLABLES:
             return None
         allowed = self._by_district.get(district) if district else None
-        hits = self._index.search(query, allowed, limit=1)
-        if not hits:
-            return None
-        hit = hits[0]
-        if hit.coverage < PASSAGE_COVERAGE or hit.score < PASSAGE_SCORE:
-            return None
-        doc, sentence = self._items[hit.key]
-        return Passage(doc, sentence, hit.score)
+        hits = {h.key: h for h in self._index.search(query, allowed, limit=CANDIDATES)}
+        close: dict[int, float] = {}
+        if vector is not None and self.semantic is not None:
+            mask = self._masks.get(district) if district else None
+            close = {h.key: h.cosine for h in self.semantic.search(vector, mask, CANDIDATES)}
+            missing = [k for k in close if k not in hits]
+            if missing:
+                hits.update(self._index.score(query, missing))
+        best: Passage | None = None
+        for key, hit in hits.items():
+            lexical = hit.coverage >= PASSAGE_COVERAGE and hit.score >= PASSAGE_SCORE
+            semantic = close.get(key, 0.0) >= SEMANTIC_COSINE and hit.coverage >= SEMANTIC_COVERAGE
+            if not (lexical or semantic):
+                continue
+            doc, sentence = self._items[key]
+            if best is None or hit.coverage > best.coverage:
+                best = Passage(doc, sentence, hit.score, hit.coverage)
+        return best
