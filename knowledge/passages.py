@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import SourceDocument
-from .source_text import GAP, ends_sentence, is_heading, is_list_item, paragraphs
+from .source_text import GAP, ends_sentence, is_caption, is_heading, is_list_item, paragraphs
 
 PASSAGE_SCORE = 50.0
 PASSAGE_COVERAGE = 0.75
@@ -31,13 +31,13 @@ class Passage:
 def sentences(text: str) -> list[str]:
     """Whole sentences of an article, fit to be quoted as an answer.
 
-    Headings, captions and bylines are skipped, and so is any piece that does not end like a
+    Headings, photo captions and bylines are skipped, and so is any piece that does not end like a
     sentence (a fragment) or touches a gap in the original ("[原文缺失]"). A list item of a
     targets list ("- 五年提供…名额20000个") counts as a sentence.
     """
     out = []
     for paragraph in paragraphs(text):
-        if is_heading(paragraph):
+        if is_heading(paragraph) or is_caption(paragraph):
             continue
         item = is_list_item(paragraph)
         for part in _SPLIT.split(paragraph.removeprefix("- ")):

@@ -2,7 +2,8 @@
 
 The copies (knowledge/data/sources/, made by scripts/clean_sources.py) keep every character of
 the originals. A heading, caption or byline is a paragraph of its own with no closing
-punctuation; a list item starts with "- "; where the original lost text (a page or column
+punctuation; a photo caption is marked CAPTION (it states an event, but is not a sentence of
+the article); a list item starts with "- "; where the original lost text (a page or column
 break) the copy carries GAP at the broken edge and never joins text across it.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 
 GAP = "[原文缺失]"
+CAPTION = "[图片说明]"
 _CLOSING_QUOTES = "”’」』）)"
 _SENTENCE_END = "。！？；…!?;"
 
@@ -29,11 +31,16 @@ def ends_sentence(text: str) -> bool:
     return bool(core) and core[-1] in _SENTENCE_END
 
 
+def is_caption(paragraph: str) -> bool:
+    return paragraph.lstrip().startswith(CAPTION)
+
+
 def is_heading(paragraph: str) -> bool:
-    """A title, heading, caption or byline: marked with '#', or a paragraph that is not a sentence."""
+    """A title, heading or byline: marked with '#', or a paragraph that is not a sentence (captions,
+    list items and paragraphs cut off by a gap aside)."""
     text = paragraph.strip()
     if text.startswith("#"):
         return True
-    if is_list_item(text) or text.endswith(GAP):
+    if is_list_item(text) or is_caption(text) or text.endswith(GAP):
         return False
     return not ends_sentence(text)

@@ -4,11 +4,12 @@
 The seeds are OCR/news text with lines broken inside sentences and words (000 is set in
 narrow newspaper columns: "守好红色根 | 脉") and numbers split by stray spaces
 ("13 . 5 6万"). Cleaning joins a line to the next until a sentence ends, keeps headings,
-captions and list items as paragraphs of their own, and marks with "[原文缺失]" each edge
-where the original lost text (a page or column break): text is never joined across a gap.
-Which lines are headings and where the gaps are is an editor's reading of each article,
-written down below; everything else is rule. No character of the original is changed, added
-or dropped except whitespace and the gap marks (tests/test_sources.py checks this).
+captions and list items as paragraphs of their own, marks photo captions "[图片说明]", and
+marks with "[原文缺失]" each edge where the original lost text (a page or column break): text
+is never joined across a gap. Which lines are headings or captions and where the gaps are is
+an editor's reading of each article, written down below; everything else is rule. No
+character of the original is changed, added or dropped except whitespace and the two marks
+(tests/test_sources.py checks this).
 
     python scripts/clean_sources.py ../shared/seeds knowledge/data/sources
 """
@@ -21,14 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.source_text import GAP, ends_sentence, paragraphs  # noqa: E402
+from knowledge.source_text import CAPTION, GAP, ends_sentence, paragraphs  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Reading:
-    """An editor's reading of one article: its headings (as printed, possibly over several
-    lines) and the edges of its gaps."""
+    """An editor's reading of one article: its headings and photo captions (as printed, possibly
+    over several lines) and the edges of its gaps."""
     headings: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
     text_lost_after: tuple[str, ...] = ()     # a line ending with this is cut off
     text_lost_before: tuple[str, ...] = ()    # a line starting with this begins mid-sentence
 
@@ -50,8 +52,6 @@ READINGS: dict[str, Reading] = {
         "打造技能人才创新赋能平台",
         "“质”上求突破",
         "筑牢大运河幸福家园底座",
-        "“匠心走大运 墅工启新程”拱墅区工会助力高质量发展五大工程启动仪式暨“迎五一”职工毅行活动",
-        "全省“我在工会驿站当站长”实践活动启动仪式在拱墅举行",     # a caption over two lines
         "区总工会",                                               # printed vertically, one character a line
         "高水平打造青年人才向往之地圆梦之区",
         "为拱墅迈上高质量发展建设共同富裕示范区新台阶贡献青春力量",
@@ -59,12 +59,16 @@ READINGS: dict[str, Reading] = {
         "聚焦自身建设", "实施“青春锻造·守正创新”行动",
         "聚焦政治引领", "实施“青春领航·培根铸魂”行动",
         "聚焦服务大局", "实施“青春建功·勇当先锋”行动",
+    ), captions=(
+        "“匠心走大运 墅工启新程”拱墅区工会助力高质量发展五大工程启动仪式暨“迎五一”职工毅行活动",
+        "全省“我在工会驿站当站长”实践活动启动仪式在拱墅举行",     # over two lines
         "“运河青春红帆计划”青年嘉年华暨五四主题团日活动 “知否夜学社”茶艺课",
         "2025年新时代“浙青年·学雷锋”主题活动暨青年志愿者“助共富当先锋”学习交流活动",
     )),
     "001_175e57b180e2aeee.txt": Reading(
-        headings=("记者 张柳静 通讯员 蒋劲超", "外卖小哥在爱心驿站", "组织职工篮球赛", "劳模工匠进企业宣讲",
-                  "组织青年职工联谊会", "富阳改革案例入选杭州市工会改革创新优秀成果"),
+        headings=("记者 张柳静 通讯员 蒋劲超",),
+        captions=("外卖小哥在爱心驿站", "组织职工篮球赛", "劳模工匠进企业宣讲", "组织青年职工联谊会",
+                  "富阳改革案例入选杭州市工会改革创新优秀成果"),
         # The "百位名师带高徒" sentence breaks off at "带有"; its end ("计划、考有标准…") is printed
         # a section earlier, after a page break.
         text_lost_after=("聘有仪式、带有",),
@@ -90,7 +94,7 @@ def _lines(raw: str) -> list[str]:
 
 
 def _heading_at(lines: list[str], i: int, headings: tuple[str, ...]) -> int:
-    """How many lines from i spell one of the headings (0 if none)."""
+    """How many lines from i spell one of the headings or captions (0 if none)."""
     joined = ""
     for k in range(i, min(i + 6, len(lines))):
         joined += lines[k]
@@ -107,8 +111,10 @@ def clean(raw: str, reading: Reading) -> str:
     current = ""
     i = 0
     while i < len(lines):
-        n = _heading_at(lines, i, reading.headings)
+        n = _heading_at(lines, i, reading.headings + reading.captions)
         line = "".join(lines[i:i + n]) if n else lines[i]
+        if n and line in reading.captions:
+            line = CAPTION + line
         standalone = bool(n) or line.startswith("#") or line.startswith("- ")
         lost_before = any(line.startswith(s) for s in reading.text_lost_before)
         if current and (standalone or lost_before or ends_sentence(current) or current.endswith(GAP)
@@ -134,8 +140,8 @@ def clean(raw: str, reading: Reading) -> str:
 
 def unexplained_breaks(text: str, reading: Reading) -> list[str]:
     """Paragraphs that end mid-sentence without being a heading, a list item or a marked gap."""
-    return [p for p in paragraphs(text) if not (ends_sentence(p) or p.endswith(GAP) or p.startswith(("- ", "#"))
-                                                or p in reading.headings)]
+    return [p for p in paragraphs(text) if not (ends_sentence(p) or p.endswith(GAP)
+                                                or p.startswith(("- ", "#", CAPTION)) or p in reading.headings)]
 
 
 def main(src: str, dst: str) -> None:

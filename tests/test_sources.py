@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.kbfiles import DATA_DIR, load_documents
 from knowledge.passages import sentences
-from knowledge.source_text import GAP, ends_sentence, is_heading, is_list_item, paragraphs
+from knowledge.source_text import CAPTION, GAP, ends_sentence, is_heading, is_list_item, paragraphs
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -18,7 +18,7 @@ needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is 
 
 
 def _chars(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace(GAP, ""))
+    return re.sub(r"\s+", "", text.replace(GAP, "").replace(CAPTION, ""))
 
 
 @needs_seeds
@@ -71,7 +71,7 @@ def test_the_passage_fallback_offers_only_whole_sentences():
 
 
 def test_sentences_skip_headings_captions_fragments_and_gaps():
-    text = ("在“服务”上发力 当好职工信赖的“娘家人”\n\n外卖小哥在爱心驿站在爱心驿站休息\n\n"
+    text = (f"在“服务”上发力 当好职工信赖的“娘家人”\n\n{CAPTION}外卖小哥在爱心驿站休息了一会儿。\n\n"
             f"建立20家工会“爱心驿站”服务阵地。实施“百位名师带高徒”活动，建立评有条件、带有{GAP}\n\n"
             "- 五年提供优秀职工免费疗休养名额8000个\n")
     assert sentences(text) == ["建立20家工会“爱心驿站”服务阵地。", "五年提供优秀职工免费疗休养名额8000个"]
