@@ -193,10 +193,29 @@ def test_section_tense_comes_from_the_documents_reading():
 # ------------------------------------------------------------------ quotes
 def test_a_quote_must_be_a_whole_clause_not_a_heading_or_across_a_gap():
     assert any("不是完整的分句" in p for p in errors("据2023年的报道，上虞区补助职工990名。", ("d-sy", "补助职工990")))
-    assert any("标题" in p for p in errors("据2023年的报道，上虞区当好职工信赖的娘家人。",
+    assert any("是标题" in p for p in errors("据2023年的报道，上虞区当好职工信赖的娘家人。",
                                           ("d-sy", "在“服务”上发力 当好职工信赖的“娘家人”")))
     assert any("原文缺失" in p for p in errors("据2023年的报道，上虞区1名干部担任。",
                                             ("d-sy", f"坚持正确选人用人导向，1名干部担任{GAP}")))
+
+
+def test_text_is_not_joined_across_a_gap():
+    doc = SourceDocument("d-gap", "富阳", "富阳区", "2024", "富阳区总工会",
+                         f"实施“百位名师带高徒”活动，建立评有条件、聘有仪式、带有{GAP}\n\n"
+                         f"{GAP}计划、考有标准、奖有兑现等名师带高徒工作机制。\n")
+    checker = FactChecker([doc])
+    raw = {"id": "t", "district": "富阳区", "category": "技能", "alternates": ["富阳"] * 4,
+           "sources": [{"document": "d-gap", "quote": "实施“百位名师带高徒”活动，建立评有条件、聘有仪式、带有"},
+                       {"document": "d-gap", "quote": "计划、考有标准、奖有兑现等名师带高徒工作机制。"}]}
+    joined = dict(raw, answer="2024年实施“百位名师带高徒”活动，建立评有条件、聘有仪式、带有计划、考有标准等工作机制。")
+    assert any("连成了一句" in f.message for f in checker.check(joined))
+    apart = dict(raw, answer="2024年实施“百位名师带高徒”活动，建立评有条件、聘有仪式……考有标准等（原文此处有缺失）。")
+    assert not any("连成了一句" in f.message for f in checker.check(apart))
+
+
+def test_a_heading_may_be_quoted_as_a_heading():
+    quote = ("d-sy", "在“服务”上发力 当好职工信赖的“娘家人”")
+    assert errors("据2023年的报道，上虞区这一部分的小标题是“在‘服务’上发力 当好职工信赖的‘娘家人’”。", quote) == []
 
 
 def test_a_photo_caption_may_carry_the_event_it_shows():
@@ -208,6 +227,7 @@ def test_a_workers_remark_is_reported_as_theirs_not_as_a_rule():
     remark = ("d-jd", "在这么近的地方就能上大学，边上班边学习，市总工会还给我们报销学费")
     kw = {"district": "建德市", "alternates": ["建德"] * 4}
     assert any("个人说的话" in p for p in errors("建德市总工会2021年的项目给职工报销学费。", remark, **kw))
+    assert any("个人说的话" in p for p in errors("建德市总工会2021年的报道只说这个项目给报销学费。", remark, **kw))
     assert errors("据2021年的报道，有职工说，边上班边学习，市总工会还给报销学费。", remark, **kw) == []
 
 

@@ -59,6 +59,8 @@ class FactChecker:
     def entry(self, raw: dict) -> Entry:
         quotes = []
         for src in raw.get("sources") or []:
+            if not isinstance(src, dict):
+                continue
             index = self.indexes.get(str(src.get("document")))
             if index is not None and src.get("quote"):
                 quotes.append(index.locate(str(src["quote"])))

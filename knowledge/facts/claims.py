@@ -19,8 +19,10 @@ _FULL = {a: n for a, n in _DISTRICT_NAMES}
 # Saying what the source lacks, where to ask, or how to use the bot: no fact about a programme.
 _SILENT = re.compile(r"没有|没写|未写|未提|未列|不清楚|不一定|请咨询|可咨询|咨询|拨打|热线|发送\s*/|可以问|分别问|"
                      r"以.{0,14}为准|可能|不提供|以免|只能转述|不是已|是否")
-# Someone's words reported as theirs.
-_ATTRIBUTION = re.compile(r"说|表示|讲述|感慨|称|谈到|回忆")
+# Someone's words reported as theirs: a person, then a verb of saying ("有职工说", "员工邵瑞珍表示");
+# "报道只说" is the report, not a person.
+_ATTRIBUTION = re.compile(r"(?:职工|员工|工人|学生|代表|劳模|工匠|主席|负责人|师傅|小哥|骑手|有人|他|她)"
+                          r"[^，。；]{0,6}(?:说|表示|讲述|感慨|谈到|回忆|称)")
 _SENTENCE_END = re.compile(r"(?<=[。！？])")
 _CLAUSE_END = re.compile(r"(?<=[，。；！？：])")
 

@@ -3,6 +3,8 @@ not a worker's remark told as the union's rule, and about what the answer says.
 """
 from __future__ import annotations
 
+import re
+
 from ..source_text import GAP
 from . import ERROR, WARNING, Entry, Finding
 from .tense import carrier
@@ -18,13 +20,30 @@ def check(entry: Entry) -> list[Finding]:
             continue                       # not in the document: the schema check says so
         if GAP in q.text:
             out.append(Finding(ERROR, f"{said}跨过了原文缺失处（{GAP}），不是原文的一句话"))
-        if q.place.in_heading and not entry.about_bot:
-            out.append(Finding(ERROR, f"{said}是标题或图片说明，不是陈述事实的句子"))
+        if q.place.in_heading and not entry.about_bot and "标题" not in entry.answer:
+            out.append(Finding(ERROR, f"{said}是标题，不是陈述事实的句子（回答若转述标题，要写明是标题）"))
         elif not q.place.whole:
             out.append(Finding(ERROR, f"{said}不是完整的分句（从标点到标点），可能丢掉了限定的话"))
         if not entry.about_bot and _shared(q.text, entry.answer) < _MIN_SHARED:
             out.append(Finding(WARNING, f"{said}与回答没有共同的内容，不能承载回答"))
     out.extend(_speech(entry))
+    out.extend(_joined_across_gaps(entry))
+    return out
+
+
+def _joined_across_gaps(entry: Entry) -> list[Finding]:
+    """The end of a quote cut off by a gap, run on into the start of another: a sentence the
+    original does not have ("带有" + "计划" -> "带有计划")."""
+    answer = entry.answer.replace(" ", "")
+    cut = [q for q in entry.quotes if q.place and q.place.gap_after]
+    resumed = [q for q in entry.quotes if q.place and q.place.gap_before]
+    out = []
+    for a in cut:
+        for b in resumed:
+            joint = re.search(re.escape(a.text[-2:]) + r"[^。！？]{0,3}?" + re.escape(b.text[:2]), answer)
+            if a is not b and joint:
+                out.append(Finding(ERROR, f"回答把原文缺失处两边的文字连成了一句（“{joint.group(0)}”），"
+                                          "原文没有这句话"))
     return out
 
 

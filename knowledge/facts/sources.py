@@ -46,6 +46,8 @@ class Place:
     in_heading: bool
     whole: bool               # starts and ends at clause boundaries (or a gap)
     across_gap: bool
+    gap_before: bool = False  # the original lost the text just before / after it
+    gap_after: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class DocumentIndex:
                 after_ok = end == len(text) or text[end] in BOUNDARY or text.startswith(GAP, end) \
                     or q[-1] in BOUNDARY or (q[-1] in "”’）)" and (end == len(text) or text[end] in BOUNDARY))
                 whole = (before_ok and after_ok) or self.headings[i]      # a title may be quoted in part
-                places.append(Place(i, start, end, self.headings[i], whole, GAP in q))
+                places.append(Place(i, start, end, self.headings[i], whole, GAP in q,
+                                    text[:start].rstrip("".join(BOUNDARY)).endswith(GAP),
+                                    text[end:].lstrip("".join(BOUNDARY)).startswith(GAP)))
                 start = text.find(q, start + 1)
         return places
 

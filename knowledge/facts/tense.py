@@ -31,7 +31,7 @@ def check(entry: Entry) -> list[Finding]:
             if word in clause.text and not any(word in q.text for q in support):
                 out.append(Finding(ERROR, f"{said}：“{word}”说的是现在，引文没有这样说（文章写于"
                                           f"{_years(support)}）"))
-        done = [w for w in DONE_WORDS if w in clause.text and not _negated(clause.text, w)]
+        done = [w for w in DONE_WORDS if w in clause.text and not _negated(_lead(entry, clause), clause.text, w)]
         if not done:
             continue
         quote = carrier(clause, support)
@@ -53,12 +53,19 @@ def carrier(clause: Clause, quotes: list[Located]) -> Located | None:
     return best
 
 
-def _negated(text: str, word: str) -> bool:
-    """Not a claim that it is done: negated, or the object of a plan."""
+def _lead(entry: Entry, clause: Clause) -> str:
+    """The clause before this one in the same sentence ("提出，完成…改造": the plan is said there)."""
+    i = next((k for k, c in enumerate(entry.clauses) if c is clause), 0)
+    before = entry.clauses[i - 1] if i else None
+    return before.text if before is not None and before.sentence == clause.sentence else ""
+
+
+def _negated(lead: str, text: str, word: str) -> bool:
+    """Not a claim that it is done: negated, or the object of a plan said in this or the last clause."""
     at = text.find(word)
     if any(text.endswith(n, 0, at) for n in ("不是", "未", "没有", "尚未", "并非")):
         return True
-    return not word.startswith("已") and bool(_PLANNED.search(text[:at]))
+    return not word.startswith("已") and bool(_PLANNED.search(lead + text[:at]))
 
 
 def _years(quotes: list[Located]) -> str:
