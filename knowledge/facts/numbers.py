@@ -77,10 +77,18 @@ def _check_quantity(entry: Entry, claim: Clause, q: Quantity, support, everywher
         if word in lead_in and word not in quote_sentence:
             out.append(Finding(ERROR, f"{said}：“{word}…{q.text}”改变了数字的范围，引文是“{quote_sentence}”"))
     groups = [] if q.counts_time else limiting_groups(quote_sentence, qq.text)
-    if groups and not any(g in claim.sentence for g in groups):
+    if groups and not any(g in _speaks_for(entry, claim) for g in groups):
         out.append(Finding(ERROR, f"{said}：范围扩大了，引文中的{qq.text}限于“{'、'.join(groups)}”："
                                   f"“{_clause_holding(quote_sentence, qq.text)}”"))
     return out
+
+
+def _speaks_for(entry: Entry, claim: Clause) -> str:
+    """The text that says who a figure is for: the clause's sentence, in an answer for all
+    districts only the clauses of that sentence about the same district."""
+    if not entry.multi_district:
+        return claim.sentence
+    return "".join(c.text for c in entry.clauses if c.sentence == claim.sentence and c.district == claim.district)
 
 
 def limiting_groups(sentence: str, number: str) -> list[str]:

@@ -34,7 +34,7 @@ def check(entry: Entry) -> list[Finding]:
         done = [w for w in DONE_WORDS if w in clause.text and not _negated(_lead(entry, clause), clause.text, w)]
         if not done:
             continue
-        quote = carrier(clause, support)
+        quote = carrier(clause, support, _lead(entry, clause))
         if quote is None:
             out.append(Finding(WARNING, f"{said}：说“{done[0]}”，但找不到承载这一分句的引文"))
         elif quote.tense == PLAN:
@@ -42,9 +42,12 @@ def check(entry: Entry) -> list[Finding]:
     return out
 
 
-def carrier(clause: Clause, quotes: list[Located]) -> Located | None:
-    """The quote that shares most with a clause (at least two of its character pairs)."""
+def carrier(clause: Clause, quotes: list[Located], lead: str = "") -> Located | None:
+    """The quote that shares most with a clause (at least two of its character pairs); a clause
+    too short to tell ("已全部发放") is read with the one before it."""
     pairs = set(_BIGRAM.findall(clause.text))
+    if len(pairs) < 6 and lead:
+        pairs |= set(_BIGRAM.findall(lead))
     best, score = None, 1
     for q in quotes:
         shared = len(pairs & set(_BIGRAM.findall(q.text)))
