@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from bot.setup import validate_files
 from knowledge.validate import Validator
@@ -116,3 +117,12 @@ def test_warnings_only_when_asked(validator, good_entry):
     assert validator.check_entry(warned, "t.yaml") == []
     problems = validator.check_entry(warned, "t.yaml", warnings=True)
     assert problems and all(p.level == "warning" and str(p).count("警告：") == 1 for p in problems)
+
+
+def test_the_format_guides_example_passes_strictly(validator):
+    """FORMAT.md teaches by example: the example must be a valid entry, warnings included."""
+    guide = (ROOT / "knowledge" / "data" / "FORMAT.md").read_text("utf-8")
+    block = guide.split("```yaml", 1)[1].split("```", 1)[0]
+    raw = yaml.safe_load(block)["entries"][0]
+    assert validator.check_entry(raw, "FORMAT.md", warnings=True) == []
+    assert "优秀职工" in raw["answer"]
