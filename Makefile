@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 validate: $(STAMP)
-	$(PY) run_bot.py kb validate
+	$(PY) run_bot.py kb validate --strict
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

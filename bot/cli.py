@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from knowledge.districts import require_district
+from knowledge.facts import WARNING
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
 from .config import load_settings
@@ -69,11 +70,14 @@ def cmd_kb(args) -> int:
         except KnowledgeFileError as exc:
             print(f"FAIL: {exc}")
             return 1
-        problems = validate_files(files)
+        problems = validate_files(files, strict=args.strict)
         for p in problems:
             print(p)
         n = len(files.faq_raw)
-        print(f"{'FAIL' if problems else 'OK'}: {n} entries checked, {len(problems)} problem(s)")
+        errors = [p for p in problems if p.level != WARNING]
+        warned = len(problems) - len(errors)
+        tail = f", {warned} warning(s)" if args.strict else ""
+        print(f"{'FAIL' if problems else 'OK'}: {n} entries checked, {len(errors)} problem(s){tail}")
         return 1 if problems else 0
     if args.kb_command == "import":
         try:
@@ -271,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         k.add_argument("--data-dir", default=str(DATA_DIR))
         if name == "import":
             k.add_argument("--force", action="store_true", help="overwrite admin edits with the files")
+        else:
+            k.add_argument("--strict", action="store_true",
+                           help="also list what a fact rule could not decide (warnings), and fail on them")
     exp = kb_sub.add_parser("export")
     exp.add_argument("--out", default=str(DATA_DIR / "faq"))
     kb_sub.add_parser("stats")

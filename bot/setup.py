@@ -25,9 +25,10 @@ class InvalidKnowledge(Exception):
         self.problems = problems
 
 
-def validate_files(files: KnowledgeFiles) -> list[Problem]:
+def validate_files(files: KnowledgeFiles, strict: bool = False) -> list[Problem]:
+    """Errors in the knowledge files; `strict` adds the warnings (what a fact rule could not decide)."""
     validator = Validator(files.documents, [c["name"] for c in files.categories])
-    return validator.check_all(files.faq_raw)
+    return validator.check_all(files.faq_raw, warnings=strict)
 
 
 def import_files(repos: Repositories, files: KnowledgeFiles | None = None, force: bool = False) -> ImportReport:

@@ -61,6 +61,7 @@ def load_documents(data_dir: Path = DATA_DIR) -> list[SourceDocument]:
             id=str(d["id"]), title=d["title"], district=d.get("district"), years=str(d["years"]),
             publisher=d.get("publisher", ""), text=(data_dir / d["file"]).read_text("utf-8"),
             union_text_ends_at=d.get("union_text_ends_at"),
+            tense=d.get("tense", ""), tense_by_heading=dict(d.get("tense_by_heading") or {}),
         ))
     return docs
 

@@ -66,6 +66,11 @@ class SourceDocument:
     publisher: str
     text: str
     union_text_ends_at: str | None = None
+    # What the text reports unless a heading says otherwise: "done" (results) or "plan" (targets);
+    # heading (its start) -> tense of the text under it. Read from sources.yaml; the fact checker
+    # uses them to tell a target from a result.
+    tense: str = ""
+    tense_by_heading: dict[str, str] = field(default_factory=dict)
 
     def union_text(self) -> str:
         """The part of the article that is about the union (what the passage fallback searches)."""

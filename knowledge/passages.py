@@ -17,6 +17,7 @@ from .embedding import PASSAGE, Vectorizer
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import SourceDocument
 from .semantic import SemanticIndex
+from .source_text import GAP, ends_sentence, is_caption, is_heading, is_list_item, paragraphs
 
 PASSAGE_SCORE = 50.0
 PASSAGE_COVERAGE = 0.75
@@ -26,7 +27,7 @@ CANDIDATES = 5
 MIN_QUERY_SYLLABLES = 4
 # A statement never contains the question's own interrogatives; they must not count against it.
 QUESTION_WORDS = ("多少钱", "多少", "时间", "哪个", "哪家", "谁", "几")
-_SPLIT = re.compile(r"(?<=[。！？；])|\n+")
+_SPLIT = re.compile(r"(?<=[。！？；])(?![”’」）])")
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,21 @@ class Passage:
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences of an article, markdown markers dropped and headings (no closing punctuation) skipped."""
+    """Whole sentences of an article, fit to be quoted as an answer.
+
+    Headings, photo captions and bylines are skipped, and so is any piece that does not end like a
+    sentence (a fragment) or touches a gap in the original ("[原文缺失]"). A list item of a
+    targets list ("- 五年提供…名额20000个") counts as a sentence.
+    """
     out = []
-    for part in _SPLIT.split(text):
-        part = re.sub(r"\s+|\*\*|^#+", "", part or "")
-        if len(part) >= 12 and (part[-1] in "。！？；”" or len(part) >= 40):
-            out.append(part)
+    for paragraph in paragraphs(text):
+        if is_heading(paragraph) or is_caption(paragraph):
+            continue
+        item = is_list_item(paragraph)
+        for part in _SPLIT.split(paragraph.removeprefix("- ")):
+            part = re.sub(r"\s+|\*\*", "", part or "")
+            if len(part) >= 12 and GAP not in part and (item or ends_sentence(part)):
+                out.append(part)
     return out
 
 

@@ -67,8 +67,8 @@ def test_an_invalid_import_names_each_bad_line_and_writes_nothing(svc, app):
     question: 临平新问题
     alternates: [a, b, c, d]
     keywords: [x]
-    answer: 名额20000个
-    sources: [{document: "002_b22997240e314b2b", quote: 免费体检名额20000个}]
+    answer: 临平区2021年提出五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个
+    sources: [{document: "002_b22997240e314b2b", quote: "五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个"}]
   - id: linping.bad-one
     district: 火星区
     category: 体检

@@ -205,11 +205,11 @@ async def test_add_an_entry_through_the_conversation_then_members_get_it(bot_api
         assert all("临平" in b["text"] or "通用" in b["text"] for b in buttons(sources) if b["text"] != "✖️ 取消")
         await admin.tap(sources, "启航新征程", "逐字复制")
         preview = await admin.say("以鸭兰村建党旧址、何思敬故居等为重点", "预览：新增条目")
-        assert "回答中的数字不在引文中：3" in body(preview)
+        assert "数字3不在引文中" in body(preview)
         assert not any("确认保存" in b["text"] for b in buttons(preview))      # an invented number cannot be saved
 
         await admin.tap(preview, "改回答", "请发送回答全文")
-        preview = await admin.say("临平区总工会提出充分挖掘临平“红色根脉”，以鸭兰村建党旧址、何思敬故居等为重点，"
+        preview = await admin.say("临平区总工会2021年提出以鸭兰村建党旧址、何思敬故居等为重点，"
                                   "汲取奋进力量。参观安排文中没有写明，请咨询临平区总工会或拨打12351职工服务热线。",
                                   "预览：新增条目")
         assert "检查通过" in body(preview) and "区县：临平区" in body(preview)
@@ -224,7 +224,7 @@ async def test_add_an_entry_through_the_conversation_then_members_get_it(bot_api
 
 
 async def test_edit_an_answer_from_search_then_members_get_the_new_one(bot_api, seeded_db_url):
-    new_answer = ("临平区总工会五年提供免费体检名额20000个（管理员已更新）。"
+    new_answer = ("临平区总工会2021年提出五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个（管理员已更新）。"
                   "报名办法请咨询临平区总工会或拨打12351职工服务热线。")
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
@@ -252,7 +252,7 @@ async def test_edit_an_answer_from_search_then_members_get_the_new_one(bot_api, 
         assert not any("拱墅" in b["text"] for b in buttons(docs))       # a 临平区 entry cites 临平 or general ones
         await admin.tap(docs, "启航新征程", "逐字复制")
         preview = await admin.say("以鸭兰村建党旧址、何思敬故居等为重点", "预览：修改条目")
-        assert "回答中的数字不在引文中" in body(preview) and "（来源）" in body(preview)
+        assert "数字20000个不在引文中" in body(preview) and "（来源）" in body(preview)
         categories = await admin.tap(preview, "改分类", "请选择分类")
         preview = await admin.tap(categories, "疗休养", "预览：修改条目")
         assert "（来源、分类）" in body(preview) and "分类：疗休养" in body(preview)
@@ -316,7 +316,8 @@ async def test_a_revision_is_restored_from_the_history(bot_api, seeded_db_url):
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         svc = AdminService(app)
         original = svc.get(QUOTA)
-        svc.save(replace(original, answer="临平免费体检名额20000个（临时改动）。"), actor=ADMIN)
+        changed = "临平区2021年提出五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个（临时改动）。"
+        svc.save(replace(original, answer=changed), actor=ADMIN)
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
         assert "临时改动" in body(await user.ask("临平免费体检名额"))
 
@@ -576,12 +577,13 @@ async def test_each_guided_step_refuses_what_it_cannot_use_and_stays(bot_api, se
 async def test_an_edit_in_one_bot_is_answered_by_another_sharing_postgres(bot_api, pg_url):
     token_b = "765432:SECOND-bot_token"
     bot_api.add_bot(token_b)
-    new_answer = "临平区总工会五年提供免费体检名额20000个（两个进程共享的修改）。详情请拨打12351职工服务热线。"
+    new_answer = ("临平区总工会2021年提出五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个"
+                  "（双进程共享的修改）。详情请拨打12351职工服务热线。")
     app_a = open_app(settings_for(bot_api, pg_url, KB_REFRESH_SECONDS=0.5))            # migrates and imports
     app_b = open_app(settings_for(bot_api, pg_url, token_b, KB_REFRESH_SECONDS=0.5), load_knowledge=False)
     async with running(app_a), running(app_b):
         admin, user_b = Chat(bot_api, ADMIN), Chat(bot_api, USER, token_b)
-        assert "两个进程" not in body(await user_b.ask("临平免费体检名额"))
+        assert "双进程" not in body(await user_b.ask("临平免费体检名额"))
 
         menu = await admin.say("/admin", "管理菜单")          # bot A
         await admin.press(menu, f"ad:e:n:{QUOTA}", "请发送回答全文")
@@ -591,7 +593,7 @@ async def test_an_edit_in_one_bot_is_answered_by_another_sharing_postgres(bot_ap
 
         while True:                                          # bot B re-indexes when it notices the new version
             answer = await user_b.ask("临平免费体检名额")
-            if "两个进程共享的修改" in body(answer):
+            if "双进程共享的修改" in body(answer):
                 break
             assert time.monotonic() - saved_at < 5, "bot B did not pick up the edit within 5 s"
             await asyncio.sleep(0.1)

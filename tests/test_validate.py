@@ -1,26 +1,32 @@
-"""`kb validate`: the shipped files pass, and invented facts are caught."""
+"""`kb validate`: the shipped files pass (strict too), and invented facts are caught.
+
+The fact rules one by one are in test_facts.py; falsified copies of the shipped files in
+test_mutations.py."""
 import copy
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from bot.setup import validate_files
-from knowledge.validate import Validator, numbers_in
+from knowledge.validate import Validator
 from tests.conftest import ROOT
 
 
-def test_shipped_knowledge_files_are_valid(kb_files):
-    problems = validate_files(kb_files)
-    assert problems == [], "\n".join(map(str, problems[:20]))
+def test_shipped_knowledge_files_are_valid_even_strictly(kb_files):
+    problems = validate_files(kb_files, strict=True)
+    assert problems == [], "\n".join(map(str, problems[:30]))
     assert len(kb_files.faq_raw) >= 150
 
 
-def test_kb_validate_command_passes():
-    out = subprocess.run([sys.executable, "run_bot.py", "kb", "validate"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+@pytest.mark.parametrize("strict", [False, True])
+def test_kb_validate_command_passes(strict):
+    out = subprocess.run([sys.executable, "run_bot.py", "kb", "validate", *(["--strict"] if strict else [])],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.strip().splitlines()[-1].startswith("OK:")
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("OK:") and last.endswith("0 warning(s)" if strict else "0 problem(s)"), last
 
 
 @pytest.fixture
@@ -33,8 +39,10 @@ def good_entry():
     return {
         "id": "linping.test", "district": "临平区", "category": "体检",
         "question": "临平免费体检名额", "alternates": ["a1", "a2", "a3", "a4"], "keywords": ["体检"],
-        "answer": "临平区五年提供免费体检名额20000个，请咨询临平区总工会或拨打12351职工服务热线。",
-        "sources": [{"document": "002_b22997240e314b2b", "quote": "免费体检名额20000个"}],
+        "answer": "临平区2021年提出：五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个。"
+                  "请咨询临平区总工会或拨打12351职工服务热线。",
+        "sources": [{"document": "002_b22997240e314b2b",
+                     "quote": "五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个"}],
     }
 
 
@@ -51,13 +59,13 @@ def test_a_changed_number_is_rejected(validator, good_entry):
 
 def test_a_quote_not_in_the_source_is_rejected(validator, good_entry):
     bad = copy.deepcopy(good_entry)
-    bad["sources"][0]["quote"] = "免费体检名额30000个"
+    bad["sources"][0]["quote"] = "五年提供优秀职工免费疗休养名额8000个、免费体检名额30000个"
     assert any("引文不在文档" in p.message for p in validator.check_entry(bad, "t.yaml"))
 
 
 def test_whitespace_in_quotes_is_ignored(validator, good_entry):
     ok = copy.deepcopy(good_entry)
-    ok["sources"][0]["quote"] = "免费体检 名额\n20000 个"
+    ok["sources"][0]["quote"] = "五年提供优秀职工免费疗休养名额8000个、免费体检 名额\n20000 个"
     assert validator.check_entry(ok, "t.yaml") == []
 
 
@@ -93,12 +101,28 @@ def test_missing_field_and_duplicate_id(validator, good_entry):
     assert any("id 重复" in p.message for p in problems)
 
 
-def test_years_of_the_cited_document_and_the_hotline_are_allowed(validator, good_entry):
+def test_the_report_year_and_the_hotline_are_allowed_a_year_in_between_is_not(validator, good_entry):
     ok = copy.deepcopy(good_entry)
-    ok["answer"] = "临平区在2021年提出到2026年的目标：免费体检名额20000个。可拨打12351。"
+    ok["answer"] = "临平区在2021年提出：五年提供优秀职工免费疗休养名额8000个、免费体检名额20000个。可拨打12351。"
     assert validator.check_entry(ok, "t.yaml") == []
+    bad = copy.deepcopy(good_entry)
+    bad["answer"] = "临平区2023年提供优秀职工免费疗休养名额8000个、免费体检名额20000个。"
+    assert any("2023年" in p.message for p in validator.check_entry(bad, "t.yaml"))
 
 
-def test_number_extraction_is_token_level():
-    assert numbers_in("名额20000个，13.56万人") == {"20000", "13.56"}
-    assert "2000" not in numbers_in("20000")
+def test_warnings_only_when_asked(validator, good_entry):
+    warned = copy.deepcopy(good_entry)
+    warned["district"] = "临平区"
+    warned["alternates"] = ["工会福利都有啥", "a2", "a3", "a4"]
+    assert validator.check_entry(warned, "t.yaml") == []
+    problems = validator.check_entry(warned, "t.yaml", warnings=True)
+    assert problems and all(p.level == "warning" and str(p).count("警告：") == 1 for p in problems)
+
+
+def test_the_format_guides_example_passes_strictly(validator):
+    """FORMAT.md teaches by example: the example must be a valid entry, warnings included."""
+    guide = (ROOT / "knowledge" / "data" / "FORMAT.md").read_text("utf-8")
+    block = guide.split("```yaml", 1)[1].split("```", 1)[0]
+    raw = yaml.safe_load(block)["entries"][0]
+    assert validator.check_entry(raw, "FORMAT.md", warnings=True) == []
+    assert "优秀职工" in raw["answer"]
