@@ -207,12 +207,21 @@ def seed_path(model_id: str) -> Path:
     return SEED_DIR / f"{model_id}.npz"
 
 
+_SEEDS: dict[Path, SeedVectors] = {}
+
+
 def default_vectorizer(extra_stores: Iterable[VectorStore] = (), model: str = "e5") -> Vectorizer | None:
-    """The model with the shipped seed and the given writable stores; None when the model is off."""
+    """The model with the shipped seed (read once per process) and the given writable stores; None when
+    the model is off or cannot load."""
     embedder = load_embedder(model)
     if embedder is None:
         return None
-    return Vectorizer(embedder, [SeedVectors(seed_path(embedder.model_id)), *extra_stores])
+    path = seed_path(embedder.model_id)
+    with _LOAD_LOCK:
+        seed = _SEEDS.get(path)
+        if seed is None:
+            seed = _SEEDS[path] = SeedVectors(path)
+    return Vectorizer(embedder, [seed, *extra_stores])
 
 
 def write_seed(data_dir: Path | None = None) -> tuple[Path, int, int]:

@@ -23,8 +23,22 @@ def kb_files():
 
 
 @pytest.fixture(scope="session")
-def engine(kb_files) -> AnswerEngine:
-    """The engine over the shipped knowledge files, built once (no database needed)."""
+def vectors():
+    """The embedding model over the shipped seed (None where the model cannot load: lexical-only)."""
+    from knowledge.embedding import default_vectorizer
+    return default_vectorizer()
+
+
+@pytest.fixture(scope="session")
+def engine(kb_files, vectors) -> AnswerEngine:
+    """The engine over the shipped knowledge files, both retrievers, built once (no database needed)."""
+    return AnswerEngine(kb_files.entries(), kb_files.documents, kb_files.synonyms, load_categories(),
+                        vectors=vectors)
+
+
+@pytest.fixture(scope="session")
+def lexical_engine(kb_files) -> AnswerEngine:
+    """The same knowledge without the semantic retriever: what runs where the model cannot load."""
     return AnswerEngine(kb_files.entries(), kb_files.documents, kb_files.synonyms, load_categories())
 
 

@@ -1,0 +1,107 @@
+"""The semantic retriever's parts: vectors and their caches, the cosine index, the lexical-only fallback."""
+import hashlib
+import logging
+
+import numpy as np
+import pytest
+
+from knowledge import embedding
+from knowledge.embedding import PASSAGE, QUERY, MemoryVectors, SeedVectors, Vectorizer, text_key
+from knowledge.semantic import SemanticIndex
+
+
+class CountingEmbedder:
+    """Deterministic stand-in for the model: a vector from the text's hash; counts what it embeds."""
+    model_id = "fake-8"
+    dim = 8
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def embed(self, texts, role):
+        self.calls.extend(texts)
+        out = []
+        for t in texts:
+            v = np.frombuffer(hashlib.sha256(f"{role}{t}".encode()).digest()[:32], dtype=np.uint8).astype(np.float32)
+            v = v[:8] - 127.5
+            out.append(v / np.linalg.norm(v))
+        return np.stack(out) if out else np.zeros((0, 8), np.float32)
+
+
+def test_vectorizer_embeds_each_text_once_and_fills_the_writable_store():
+    fake, store = CountingEmbedder(), MemoryVectors()
+    v = Vectorizer(fake, [store])
+    a = v.vectors(["体检", "驿站", "体检"], PASSAGE)
+    assert a.shape == (3, 8) and np.allclose(a[0], a[2])
+    assert sorted(fake.calls) == ["体检", "驿站"]
+    assert set(store.snapshot()) == {text_key(PASSAGE, "体检"), text_key(PASSAGE, "驿站")}
+    v.vectors(["体检"], PASSAGE)
+    assert len(fake.calls) == 2                      # served from memory
+    fresh = Vectorizer(fake, [store])                # a new process, the same store
+    fresh.vectors(["驿站"], PASSAGE)
+    assert len(fake.calls) == 2
+    v.vectors(["体检"], QUERY)                       # the role is part of the key
+    assert len(fake.calls) == 3
+
+
+def test_seed_file_round_trip_is_read_only(tmp_path):
+    fake = CountingEmbedder()
+    vecs = dict(zip([text_key(PASSAGE, t) for t in "abc"], fake.embed(list("abc"), PASSAGE)))
+    path = tmp_path / "seed.npz"
+    SeedVectors.write(path, vecs)
+    seed = SeedVectors(path)
+    assert len(seed) == 3
+    got = seed.get_many(list(vecs))
+    assert all(np.allclose(got[k], vecs[k], atol=1e-3) for k in vecs)   # float16 on disk
+    seed.put_many({"x": np.ones(8)})
+    assert "x" not in seed.get_many(["x"])
+
+
+def test_unreadable_seed_is_ignored(tmp_path, caplog):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with caplog.at_level(logging.WARNING):
+        assert len(SeedVectors(bad)) == 0
+    assert "unreadable" in caplog.text
+
+
+def test_semantic_index_best_text_per_key_and_masks():
+    vecs = np.eye(4, dtype=np.float32)
+    index = SemanticIndex([0, 0, 1, 2], vecs)
+    query = np.array([0.1, 0.9, 0.3, 0.0], dtype=np.float32)
+    best, which = index.best_per_key(query)
+    assert best[0] == pytest.approx(0.9) and which[0] == 1
+    hits = index.search(query, None, limit=2)
+    assert [h.key for h in hits] == [0, 1]
+    hits = index.search(query, index.mask_of([1, 2]), limit=3)
+    assert [h.key for h in hits] == [1, 2]
+
+
+def test_model_that_cannot_load_means_lexical_only_said_once(monkeypatch, caplog):
+    def broken():
+        raise OSError("no such engine")
+
+    monkeypatch.setattr(embedding, "E5Embedder", broken)
+    monkeypatch.setattr(embedding, "_LOADED", {})
+    with caplog.at_level(logging.WARNING):
+        assert embedding.default_vectorizer() is None
+        assert embedding.default_vectorizer() is None
+    assert caplog.text.count("semantic retrieval is off") == 1
+
+
+def test_engine_without_the_model_still_answers(lexical_engine):
+    assert lexical_engine.semantic is None
+    a = lexical_engine.answer("临平免费体检名额")
+    assert a.matched and "20000" in a.answer
+
+
+def test_shipped_seed_covers_every_text_the_engine_embeds(kb_files, vectors):
+    """Whoever changes the knowledge files runs `python run_bot.py kb embed`; a stale seed only costs
+    start-up time, but the shipped one should be whole."""
+    if vectors is None:
+        pytest.skip("the embedding model cannot load here")
+    from bot.live_knowledge import load_categories
+    from knowledge.engine import AnswerEngine
+    counting = Vectorizer(vectors.embedder, vectors.stores)
+    AnswerEngine(kb_files.entries(), kb_files.documents, kb_files.synonyms, load_categories(), vectors=counting)
+    assert counting.embedded == 0, "knowledge/data/embeddings is stale: run `python run_bot.py kb embed`"
