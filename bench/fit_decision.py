@@ -50,7 +50,7 @@ from knowledge.decision import (  # noqa: E402
     rank,
     topic_features,
 )
-from knowledge.embedding import default_vectorizer  # noqa: E402
+from knowledge.embedding import Vectorizer, default_vectorizer  # noqa: E402
 from knowledge.engine import AnswerEngine  # noqa: E402
 from knowledge.kbfiles import load_all  # noqa: E402
 
@@ -58,11 +58,50 @@ WRONG, UNSURE, RIGHT = -2.0, -0.5, 1.0
 L2 = 1.0
 
 
+QUERY_CACHE = ROOT / "data" / "bench-query-vectors.npz"     # questions embedded by earlier fits (not shipped)
+
+
+class CachedQueries(Vectorizer):
+    """Question vectors kept on disk between fits: refitting is then lexical work only."""
+
+    def __init__(self, base: Vectorizer):
+        super().__init__(base.embedder, base.stores, query_cache=0)
+        self.known: dict[str, np.ndarray] = {}
+        if QUERY_CACHE.exists():
+            with np.load(QUERY_CACHE, allow_pickle=False) as data:
+                self.known = {f"{self.model_id}\x00{t}": v for t, v in zip(data["texts"], data["vectors"])}
+        self.dirty = False
+
+    def query(self, text: str) -> np.ndarray:
+        key = f"{self.model_id}\x00{text}"
+        if key not in self.known:
+            self.known[key] = super().query(text)
+            self.dirty = True
+        return self.known[key]
+
+    def save(self) -> None:
+        if self.dirty:
+            QUERY_CACHE.parent.mkdir(exist_ok=True)
+            texts = [k.split("\x00", 1)[1] for k in self.known if k.startswith(self.model_id)]
+            np.savez(QUERY_CACHE, texts=np.array(texts),
+                     vectors=np.stack([self.known[f"{self.model_id}\x00{t}"] for t in texts]))
+            self.dirty = False
+
+
+_VECTORS: CachedQueries | None = None
+
+
 def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
+    global _VECTORS
     files = load_all()
-    vectors = default_vectorizer() if semantic else None
-    if semantic and vectors is None:
-        raise SystemExit("the embedding model could not load: cannot fit the hybrid decision")
+    vectors = None
+    if semantic:
+        if _VECTORS is None:
+            base = default_vectorizer()
+            if base is None:
+                raise SystemExit("the embedding model could not load: cannot fit the hybrid decision")
+            _VECTORS = CachedQueries(base)
+        vectors = _VECTORS
     engine = AnswerEngine(files.entries(), files.documents, files.synonyms, load_categories(), vectors=vectors,
                           params=params)
     # Retrieval does not depend on the parameters being fitted: run it once per question.
@@ -252,6 +291,8 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
     cases = [c for cs in fit_sets.values() for c in cs]
     t0 = time.perf_counter()
     X, y, g, Z = candidate_rows(engine, cases)
+    if _VECTORS is not None:
+        _VECTORS.save()
     w, b, u = fit_softmax(X, y, g, Z)
     model = ModelParams(list(map(float, w)), b, list(map(float, u)))
     T, ty = topic_rows(engine, cases, model)
@@ -264,16 +305,18 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
     print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
     print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw)))
     best = None
-    for answer, topic, spread, detail in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6),
-                                                           (0.3, 0.5, 0.7), (0.5, 0.7), (0.1, 0.2, 0.3)):
-        trial = replace(model, answer=answer, topic=topic, spread=spread, detail=min(detail, answer))
+    grid = itertools.product((0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), (0.3, 0.5), (0.5, 0.7), (0.2, 0.3), (0.3, 0.6))
+    for answer, topic, spread, detail, own in grid:
+        trial = replace(model, answer=answer, topic=topic, spread=spread, detail=min(detail, answer), own=own)
         engine.model = trial
         res = simulate(engine, fit_sets)
         utility = sum(per["_utility"][0] for per in res.values())
         if best is None or utility > best[0]:
             best = (utility, trial)
+    if _VECTORS is not None:
+        _VECTORS.save()
     print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
-          f"detail {best[1].detail} "
+          f"detail {best[1].detail}, own {best[1].own} "
           f"(utility {best[0]:.1f})")
     return best[1]
 

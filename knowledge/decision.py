@@ -26,7 +26,7 @@ PARAMS_PATH = Path(__file__).resolve().parent / "data" / "decision.json"
 
 FEATURES = (
     "lex", "cov", "lex_gap", "lex_top",
-    "cos", "cos_gap", "cos_ans", "cos_ans_gap", "sem_top", "rrf",
+    "cos", "cos_gap", "cos_ans", "cos_ans_gap", "cos_ask", "cos_ask_gap", "sem_top", "rrf",
     "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
     "long", "long_cos", "long_cov", "short",
 )
@@ -54,6 +54,8 @@ class ModelParams:
     answer: float = 0.5       # answer when the best candidate's probability reaches this
     topic: float = 0.5        # below that, offer choices when the topic model says this at least
     suggest: float = 0.05     # a candidate is worth offering as a choice or a related question from this
+    own: float = 0.5          # district known, best is the overview: the district's own entry on the same
+                              # theme within this share of its probability answers instead
     detail: float = 0.2       # an on-topic question asking a detail the sources do not give ("在哪家医院")
                               # is answered with the best entry from this, led by "资料没有写明…"
     spread: float = 0.5       # no district known: other districts' entries within this share of the best
@@ -108,6 +110,7 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
     max_lex = max(c.lex for c in candidates)
     max_cos = max(c.cos for c in candidates)
     max_ans = max(c.cos_ans for c in candidates)
+    max_ask = max(c.cos_ask for c in candidates)
     nodistrict = question.district is None
     long = 1.0 if question.read.is_long else 0.0
     short = 1.0 if question.length <= 3 else 0.0
@@ -118,7 +121,9 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
         rows.append((
             c.lex, c.cov, c.lex - max_lex, 1.0 if c.lex_rank == 0 else 0.0,
             cos, (c.cos - max_cos) / COS_SCALE, (c.cos_ans - COS_CENTRE) / COS_SCALE if c.cos_ans else 0.0,
-            (c.cos_ans - max_ans) / COS_SCALE, 1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf,
+            (c.cos_ans - max_ans) / COS_SCALE,
+            (c.cos_ask - COS_CENTRE) / COS_SCALE if c.cos_ask else 0.0, (c.cos_ask - max_ask) / COS_SCALE,
+            1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf,
             general, general * nodistrict, (1.0 - general) * nodistrict,
             1.0 if district is not None and district == question.district else 0.0,
             1.0 if category in question.themes else 0.0,

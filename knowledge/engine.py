@@ -35,6 +35,7 @@ __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation"
 
 LEXICAL_LIMIT = 12       # candidates each lexical variant contributes
 SEMANTIC_LIMIT = 10      # candidates the semantic retriever contributes
+ASKING_LIMIT = 5         # … and from a long message's asking clauses alone
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
 NEWER_DOCUMENT_MARGIN = 0.15   # how much more of the question a new document's sentence must explain
 
@@ -159,18 +160,25 @@ class AnswerEngine:
         variants = q.variants
         lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
-        cos = cos_ans = qvec = None
+        cos = cos_ans = cos_ask = qvec = None
         if self.semantic is not None:
+            mask = self._masks.get(district) if district else None
             qvec = self.vectors.query(q.semantic_text)
             cos, _ = self.semantic.best_per_key(qvec)
             cos_ans = self._answer_vectors @ qvec
-            ranked = self.semantic.search(qvec, self._masks.get(district) if district else None, SEMANTIC_LIMIT)
-            keys = list(dict.fromkeys([*keys, *(h.key for h in ranked)]))
+            found = [h.key for h in self.semantic.search(qvec, mask, SEMANTIC_LIMIT)]
+            if q.read.is_long and q.asking.text and q.asking is not q.focus:
+                # A long message is also read by its asking clauses alone: the story around them can
+                # pull the whole message toward a neighbouring topic.
+                avec = self.vectors.query(q.read.asking())
+                cos_ask, _ = self.semantic.best_per_key(avec)
+                found += [h.key for h in self.semantic.search(avec, mask, ASKING_LIMIT)]
+            keys = list(dict.fromkeys([*keys, *found]))
         for v, hits in zip(variants, lexical):        # every candidate scored by every variant
             missing = [k for k in keys if k not in hits]
             if missing:
                 hits.update(self.index.score(v, missing))
-        return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys), qvec)
+        return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask), qvec)
 
     def _compose(self, q: Question, decision: Decision, vector: np.ndarray | None,
                  aspect: aspects.Aspect | None = None) -> Answer:
@@ -181,6 +189,9 @@ class AnswerEngine:
         passage = self.passages.best(q.focus if q.read.is_long else q.full, district, vector)
         if decision.outcome == "answer" and syllables(q.full.code) >= MIN_SYLLABLES:
             entry = self.entries[best.key]
+            own = self._own_instead(q, ranked)
+            if own is not None:
+                best, entry = own, self.entries[own.key]
             if passage is not None and passage.document.id in self._uncited_documents \
                     and passage.coverage >= best.cov + NEWER_DOCUMENT_MARGIN:
                 # A newer document names what the question asks and the entry does not ("骑手暖心驿站").
@@ -227,6 +238,16 @@ class AnswerEngine:
             if len(out) == 3:
                 break
         return out
+
+    def _own_instead(self, q: Question, ranked: list[Candidate]) -> Candidate | None:
+        """District known, best is the cross-district overview: the district's own entry on the same theme,
+        if it is close, answers for that district."""
+        best = ranked[0]
+        if q.district is None or self._districts[best.key] is not None:
+            return None
+        floor = self.model.own * best.prob
+        return next((c for c in ranked[1:] if self._districts[c.key] == q.district and c.prob >= floor
+                     and self._categories[c.key] == self._categories[best.key]), None)
 
     def _spread(self, q: Question, ranked: list[Candidate]) -> Answer | None:
         """No district known, and the best entry is one district's programme among several districts' close
