@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
@@ -22,6 +23,7 @@ from .models import (
     UserPreferenceRow,
     utcnow,
 )
+from .state_repositories import ConversationRepository, PersistenceRepository
 
 KB_VERSION = "kb_version"
 
@@ -390,6 +392,45 @@ class FeedbackRepository:
             s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
                               query_id=query_id))
 
+    def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
+             query_id: int | None = None, answered_at: datetime | None = None) -> bool | None:
+        """One vote per user and answer message: a second tap changes it. Returns the earlier vote
+        (None if this is the first). The question asked is kept with the vote: the logged question
+        behind the answer, else this user's last logged question answered by that entry up to
+        ``answered_at`` (after a restart the bot no longer knows which log row an answer belongs to)."""
+        for attempt in range(2):
+            try:
+                with self.db.transaction() as s:
+                    row = s.scalar(select(FeedbackRow).where(FeedbackRow.user_id == user_id,
+                                                             FeedbackRow.chat_id == chat_id,
+                                                             FeedbackRow.message_id == message_id))
+                    if row is not None:
+                        before = row.helpful
+                        row.helpful, row.created_at = helpful, utcnow()
+                        return before
+                    question, query_id = self._asked(s, user_id, faq_id, query_id, answered_at)
+                    s.add(FeedbackRow(user_id=user_id, chat_id=chat_id, message_id=message_id, faq_id=faq_id,
+                                      question=question, helpful=helpful, query_id=query_id))
+                    return None
+            except IntegrityError:           # the same vote written at once by another process
+                if attempt:
+                    raise
+        return None
+
+    @staticmethod
+    def _asked(s, user_id: int, faq_id: str | None, query_id: int | None,
+               answered_at: datetime | None) -> tuple[str | None, int | None]:
+        if query_id is not None:
+            return s.scalar(select(QueryLogRow.question).where(QueryLogRow.id == query_id)), query_id
+        if faq_id is None:
+            return None, None
+        q = select(QueryLogRow.question, QueryLogRow.id).where(QueryLogRow.user_id == user_id,
+                                                               QueryLogRow.faq_id == faq_id)
+        if answered_at is not None:
+            q = q.where(QueryLogRow.created_at <= answered_at + timedelta(seconds=5))
+        found = s.execute(q.order_by(QueryLogRow.id.desc()).limit(1)).first()
+        return (found[0], found[1]) if found else (None, None)
+
     def since(self, days: int) -> list[FeedbackRow]:
         since = datetime.now(UTC) - timedelta(days=days)
         with self.db.transaction() as s:
@@ -444,6 +485,8 @@ class Repositories:
     feedback: FeedbackRepository = field(init=False)
     admins: AdminRepository = field(init=False)
     audit: AuditRepository = field(init=False)
+    conversations: ConversationRepository = field(init=False)
+    persistence: PersistenceRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -453,3 +496,5 @@ class Repositories:
         self.feedback = FeedbackRepository(self.db)
         self.admins = AdminRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.conversations = ConversationRepository(self.db)
+        self.persistence = PersistenceRepository(self.db)

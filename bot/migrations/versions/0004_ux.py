@@ -1,0 +1,48 @@
+"""conversation turns, bot persistence (admin drafts), one feedback vote per user and message
+
+Revision ID: 0004_ux
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0004_ux'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('conversation_turns',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('turns', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    with op.batch_alter_table('conversation_turns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_turns_updated_at'), ['updated_at'], unique=False)
+
+    op.create_table('bot_persistence',
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'key')
+    )
+
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('chat_id', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('message_id', sa.BigInteger(), nullable=True))
+        batch_op.create_unique_constraint('uq_feedback_vote', ['user_id', 'chat_id', 'message_id'])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_feedback_vote', type_='unique')
+        batch_op.drop_column('message_id')
+        batch_op.drop_column('chat_id')
+    op.drop_table('bot_persistence')
+    with op.batch_alter_table('conversation_turns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_turns_updated_at'))
+    op.drop_table('conversation_turns')

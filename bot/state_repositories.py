@@ -1,0 +1,82 @@
+"""Storage for the bot's own short-lived state: conversation turns and the Telegram persistence.
+
+Why in the database: a restart or a second worker process must see the same
+conversation (a follow-up such as "那富阳呢" needs the previous turn) and an
+admin's unfinished guided edit. Part of the repository layer (bot.repositories
+wires these in); nothing else speaks SQL about these tables.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .db import Database
+from .models import BotPersistenceRow, ConversationTurnsRow, utcnow
+
+
+def _upsert(db: Database, model, keys: list[str], rows: list[dict]):
+    """INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL (both support it)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(rows)
+    updated = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    return stmt.on_conflict_do_update(index_elements=keys, set_=updated)
+
+
+class ConversationRepository:
+    """The recent turns per conversation key (see bot.conversations), as JSON lists."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self, key: str) -> list[dict]:
+        with self.db.transaction() as s:
+            row = s.get(ConversationTurnsRow, key)
+            return list(row.turns or []) if row else []
+
+    def write(self, changes: dict[str, list[dict] | None]) -> None:
+        """Several conversations in one transaction: new turns, or None to forget one (/start)."""
+        now = utcnow()
+        upserts = [{"key": k, "turns": v, "updated_at": now} for k, v in changes.items() if v]
+        cleared = [k for k, v in changes.items() if not v]
+        with self.db.transaction() as s:
+            if upserts:
+                s.execute(_upsert(self.db, ConversationTurnsRow, ["key"], upserts))
+            if cleared:
+                s.execute(delete(ConversationTurnsRow).where(ConversationTurnsRow.key.in_(cleared)))
+
+    def purge(self, older_than_seconds: float) -> int:
+        """Forgets conversations quiet for longer than that (they are over anyway)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        with self.db.transaction() as s:
+            result = s.execute(delete(ConversationTurnsRow).where(ConversationTurnsRow.updated_at < cutoff))
+            return result.rowcount or 0
+
+
+class PersistenceRepository:
+    """JSON documents by (kind, key): python-telegram-bot's user data and conversation states."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def load(self, kind: str) -> dict[str, dict]:
+        with self.db.transaction() as s:
+            return {r.key: r.data for r in s.scalars(select(BotPersistenceRow).where(BotPersistenceRow.kind == kind))}
+
+    def save(self, kind: str, items: dict[str, dict | None]) -> None:
+        """Writes (or, for None, deletes) several documents of one kind in one transaction."""
+        now = utcnow()
+        upserts = [{"kind": kind, "key": k, "data": v, "updated_at": now} for k, v in items.items() if v is not None]
+        dropped = [k for k, v in items.items() if v is None]
+        with self.db.transaction() as s:
+            if upserts:
+                s.execute(_upsert(self.db, BotPersistenceRow, ["kind", "key"], upserts))
+            if dropped:
+                s.execute(delete(BotPersistenceRow).where(BotPersistenceRow.kind == kind,
+                                                          BotPersistenceRow.key.in_(dropped)))
+
+    def keys(self, kind: str) -> Iterable[str]:
+        with self.db.transaction() as s:
+            return list(s.scalars(select(BotPersistenceRow.key).where(BotPersistenceRow.kind == kind)))
