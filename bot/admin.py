@@ -194,7 +194,10 @@ class AdminService:
         preparer = engine.preparer
         items: list[tuple[str, str | None, bool]] = [(q, d, False) for q, d, _ in
                                                       self.repos.queries.recent_unanswered(days)]
-        items += [(f.question, None, True) for f in self.repos.feedback.since(days) if not f.helpful and f.question]
+        for f in self.repos.feedback.since(days):       # 👎: the question asked (the entry's, if not known)
+            asked = f.question or (engine.by_id[f.faq_id].question if f.faq_id in engine.by_id else None)
+            if not f.helpful and asked:
+                items.append((asked, None, True))
         groups: list[dict] = []
         for question, district, disliked in items:
             key = preparer.prepare(question).text or question

@@ -41,8 +41,10 @@ def test_matched_answer_has_source_related_and_feedback(engine):
     assert 1 <= len(rows) <= 4
     assert [b.callback_data[:4] for b in rows[-1]] == ["f:1:", "f:0:"]
     assert all(r[0].callback_data.startswith("q:") for r in rows[:-1])
-    stripped = render.without_feedback(render.answer_keyboard(answer))
-    assert all(not b.callback_data.startswith("f:") for row in stripped.inline_keyboard for b in row)
+    voted = render.with_vote(render.answer_keyboard(answer), helpful=False)
+    assert [b.text for b in voted.inline_keyboard[-1]] == ["👍 有帮助", "✅ 👎 没帮助"]
+    assert [b.callback_data for b in voted.inline_keyboard[-1]] == [b.callback_data for b in rows[-1]]
+    assert voted.inline_keyboard[:-1] == rows[:-1]
 
 
 def test_passage_is_marked_as_excerpt():
