@@ -14,6 +14,7 @@ from knowledge.districts import require_district
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
 from .config import load_settings
+from .conversations import Session
 from .setup import App, InvalidKnowledge, open_app, validate_files
 
 
@@ -34,23 +35,37 @@ def _district_arg(value: str | None) -> str | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _answer_line(engine, line: str, lineno: int, sessions: dict[str, Session]) -> dict:
+    """One `ask --jsonl` line: {"q", "district"?, "session"?}. Lines with the same "session" are the turns
+    of one conversation, in input order; without it a line stands alone."""
+    try:
+        req = json.loads(line)
+        if not isinstance(req, dict):
+            raise TypeError("应为 JSON 对象，例如 {\"q\": \"体检\"}")
+        question = str(req.get("q") or "")
+        district = req.get("district")
+        session = None
+        if req.get("session") is not None:
+            session = sessions.setdefault(str(req["session"]), Session())
+        answer = engine.answer(question, district, session.history() if session else ())
+        if session is not None:
+            session.add(question, answer)
+        return answer.to_json()
+    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        return {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
+                "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
+
+
 def cmd_ask(args) -> int:
     app = open_app(_settings_or_exit())
     engine = app.knowledge.engine
     if args.jsonl:
         out = sys.stdout
+        sessions: dict[str, Session] = {}
         for lineno, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
-            try:
-                req = json.loads(line)
-                question = req.get("q") if isinstance(req, dict) else None
-                district = req.get("district") if isinstance(req, dict) else None
-                result = engine.answer(str(question or ""), district).to_json()
-            except (json.JSONDecodeError, TypeError, AttributeError) as exc:
-                result = {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
-                          "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.write(json.dumps(_answer_line(engine, line, lineno, sessions), ensure_ascii=False) + "\n")
             out.flush()
         return 0
     question = " ".join(args.question)
