@@ -268,8 +268,20 @@ def cmd_run(args) -> int:
     return args.run_telegram(open_app(settings)) or 0
 
 
+def cmd_default(parser: argparse.ArgumentParser, args) -> int:
+    """`python run_bot.py` alone does what `make run` does: migrate, import the knowledge files, then the
+    Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console."""
+    for step in (["db", "upgrade"], ["kb", "import"]):
+        step_args = parser.parse_args(step)
+        code = step_args.func(step_args)
+        if code:
+            return code
+    return cmd_run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_bot.py", description="工会福利问答机器人")
+    p = argparse.ArgumentParser(prog="run_bot.py", description="工会福利问答机器人。不带参数：迁移数据库、导入知识库，"
+                                "然后启动机器人（设置了 TELEGRAM_BOT_TOKEN）或控制台对话（没有设置）。")
     sub = p.add_subparsers(dest="command")
 
     ask = sub.add_parser("ask", help="answer a question (or JSON lines from stdin with --jsonl)")
@@ -358,6 +370,5 @@ def main(argv: list[str] | None = None, *, run_telegram: Callable[[App], int] | 
     parser.set_defaults(run_telegram=run_telegram)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        return cmd_default(parser, args)
     return args.func(args)

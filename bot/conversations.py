@@ -71,8 +71,8 @@ class ConversationStore:
         for queued in (self._pending, self._writing):
             if key in queued:
                 return recent(queued[key] or (), now, self.quiet)
-        try:
-            rows = await asyncio.to_thread(self.repo.get, key)
+        try:       # SQLite is read in place: a thread hop would cost more than the read itself
+            rows = self.repo.get(key) if self.repo.local else await asyncio.to_thread(self.repo.get, key)
         except (SQLAlchemyError, OSError):
             log.warning("could not read conversation %s; answering without it", key, exc_info=True)
             return ()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from knowledge.districts import canonical_district
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
 from .db import Database
@@ -36,8 +37,14 @@ def _entry_from_row(row: FaqRow) -> FaqEntry:
     )
 
 
+def _district(name: str | None) -> str | None:
+    """Every write stores the full name ("临平" -> "临平区"): the engine and the filters compare full names."""
+    return canonical_district(name) or name
+
+
 def _apply_entry(row: FaqRow, entry: FaqEntry) -> None:
-    row.question, row.answer, row.district, row.category = entry.question, entry.answer, entry.district, entry.category
+    row.question, row.answer, row.category = entry.question, entry.answer, entry.category
+    row.district = _district(entry.district)
     row.alternates, row.keywords = list(entry.alternates), list(entry.keywords)
     row.sources = [{"document": s.document, "quote": s.quote} for s in entry.sources]
     row.active = entry.active
@@ -152,7 +159,8 @@ class KnowledgeRepository:
             if row is None:
                 row = SourceDocumentRow(id=doc.id)
                 s.add(row)
-            row.title, row.district, row.years, row.publisher = doc.title, doc.district, doc.years, doc.publisher
+            row.title, row.district, row.years, row.publisher = doc.title, _district(doc.district), doc.years, \
+                doc.publisher
             row.text, row.union_text_ends_at, row.added_by = doc.text, doc.union_text_ends_at, actor
             self._audit(s, actor, "update" if before else "create", "document", doc.id, before, doc.as_dict())
             self._bump(s)
@@ -189,12 +197,12 @@ class KnowledgeRepository:
             for doc in documents:
                 row = s.get(SourceDocumentRow, doc.id)
                 if row is None or (row.text, row.title, row.district, row.years) != \
-                        (doc.text, doc.title, doc.district, doc.years):
+                        (doc.text, doc.title, _district(doc.district), doc.years):
                     before = _doc_from_row(row).as_dict() if row else None
                     if row is None:
                         row = SourceDocumentRow(id=doc.id)
                         s.add(row)
-                    row.title, row.district, row.years = doc.title, doc.district, doc.years
+                    row.title, row.district, row.years = doc.title, _district(doc.district), doc.years
                     row.publisher, row.text, row.union_text_ends_at = doc.publisher, doc.text, doc.union_text_ends_at
                     row.added_by = actor
                     self._audit(s, actor, "import", "document", doc.id, before, {"id": doc.id, "title": doc.title})
@@ -273,9 +281,9 @@ class StationRepository:
                 if row is None:
                     row = StationRow(id=st.id)
                     s.add(row)
-                for key in ("name", "district", "kind", "latitude", "longitude", "address", "hours",
-                            "is_example", "active"):
+                for key in ("name", "kind", "latitude", "longitude", "address", "hours", "is_example", "active"):
                     setattr(row, key, getattr(st, key))
+                row.district = _district(st.district)
                 row.services = list(st.services)
                 after = st.__dict__.copy()
                 if before != after:
@@ -320,6 +328,7 @@ class PreferenceRepository:
             return row.district if row else None
 
     def set_district(self, user_id: int, district: str | None) -> None:
+        district = _district(district)
         with self.db.transaction() as s:
             row = s.get(UserPreferenceRow, user_id)
             if row is None:

@@ -100,12 +100,21 @@ def test_webhook_needs_a_secret_and_tokens_are_checked():
         load_settings(_env_file=None, WEBHOOK_URL="http://bot.example.org/tg", WEBHOOK_SECRET="s")
     with pytest.raises(ValidationError, match="TELEGRAM_BOT_TOKEN"):
         load_settings(_env_file=None, TELEGRAM_BOT_TOKEN="not a token")
-    with pytest.raises(ValidationError, match="/bot"):
-        load_settings(_env_file=None, TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/bot")
+    with pytest.raises(ValidationError, match="TELEGRAM_API_BASE_URL"):
+        load_settings(_env_file=None, TELEGRAM_API_BASE_URL="127.0.0.1:8081")
     s = load_settings(_env_file=None, WEBHOOK_URL="https://bot.example.org/tg/hook", WEBHOOK_SECRET="abc_DEF-1",
                       TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/")
     assert s.webhook_url_path == "tg/hook" and s.telegram_api_base_url == "http://127.0.0.1:8081"
     assert "abc_DEF" not in repr(s)
+
+
+@pytest.mark.parametrize("given", ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot",
+                                   "http://127.0.0.1:8081/bot/", " http://127.0.0.1:8081/bot "])
+def test_api_base_url_in_either_form_is_the_server_address(given):
+    """Our form and python-telegram-bot's base_url form (…/bot) both work, normalised once."""
+    assert load_settings(_env_file=None, TELEGRAM_API_BASE_URL=given).telegram_api_base_url == "http://127.0.0.1:8081"
+    assert load_settings(_env_file=None, TELEGRAM_API_BASE_URL="https://api.telegram.org/bot"
+                         ).telegram_api_base_url == "https://api.telegram.org"
 
 
 def test_token_is_redacted_from_messages_and_tracebacks():

@@ -31,6 +31,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('kind', 'key')
     )
 
+    # Short district names stored before every write path normalised them ("临平" -> "临平区"): such an
+    # entry was never answered again, since the engine compares full names.
+    for short, full in (('拱墅', '拱墅区'), ('富阳', '富阳区'), ('临平', '临平区'), ('上虞', '上虞区'), ('建德', '建德市')):
+        for table in ('faq_entries', 'source_documents', 'stations', 'user_preferences'):
+            op.execute(sa.text(f"UPDATE {table} SET district = :full WHERE district = :short")
+                       .bindparams(full=full, short=short))
+
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.add_column(sa.Column('chat_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('message_id', sa.BigInteger(), nullable=True))
