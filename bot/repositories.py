@@ -402,11 +402,13 @@ class FeedbackRepository:
                               query_id=query_id))
 
     def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
-             query_id: int | None = None, answered_at: datetime | None = None) -> bool | None:
+             query_id: int | None = None, answered_at: datetime | None = None,
+             quoted: str | None = None) -> bool | None:
         """One vote per user and answer message: a second tap changes it. Returns the earlier vote
         (None if this is the first). The question asked is kept with the vote: the logged question
-        behind the answer, else this user's last logged question answered by that entry up to
-        ``answered_at`` (after a restart the bot no longer knows which log row an answer belongs to)."""
+        behind the answer; else (after a restart the bot no longer knows which log row an answer belongs
+        to) the question the answer quotes (in groups), or this user's last logged question answered by
+        that entry up to ``answered_at``."""
         for attempt in range(2):
             try:
                 with self.db.transaction() as s:
@@ -417,7 +419,8 @@ class FeedbackRepository:
                         before = row.helpful
                         row.helpful, row.created_at = helpful, utcnow()
                         return before
-                    question, query_id = self._asked(s, user_id, faq_id, query_id, answered_at)
+                    question, query_id = (quoted, None) if quoted and query_id is None else \
+                        self._asked(s, user_id, faq_id, query_id, answered_at)
                     s.add(FeedbackRow(user_id=user_id, chat_id=chat_id, message_id=message_id, faq_id=faq_id,
                                       question=question, helpful=helpful, query_id=query_id))
                     return None

@@ -17,6 +17,7 @@ from knowledge.answer import HOTLINE
 
 from . import callbacks as cb
 from . import render
+from .addressing import strip_mention
 from .common import answer_callback
 from .services import services
 
@@ -45,8 +46,10 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if ref != "-":
         engine = await svc.engine()
         faq_id = cb.table_for("faq", engine.version, engine, engine.by_id).resolve(ref)
+    asked = getattr(message, "reply_to_message", None)          # in groups an answer quotes the question
+    quoted = strip_mention(asked.text or asked.caption or "", context.bot.username) if asked else None
     before = await svc.vote(query.from_user.id, message.chat.id, message.message_id, helpful, faq_id, query_id,
-                            getattr(message, "date", None))
+                            getattr(message, "date", None), quoted or None)
     log.info("feedback user=%s faq_id=%s helpful=%s query_id=%s changed=%s", query.from_user.id, faq_id, helpful,
              query_id, before is not None and before != helpful)
     await answer_callback(query, _toast(helpful, before))

@@ -190,10 +190,10 @@ class BotServices:
         self._districts[user_id] = district
 
     async def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
-                   query_id: int | None, answered_at) -> bool | None:
+                   query_id: int | None, answered_at, quoted: str | None = None) -> bool | None:
         """Records a 👍/👎 (one per user and answer; a second tap changes it); the earlier vote, if any."""
         return await asyncio.to_thread(self.repos.feedback.vote, user_id, chat_id, message_id, helpful, faq_id,
-                                       query_id, answered_at)
+                                       query_id, answered_at, quoted)
 
     async def flood_exempt(self, user_id: int) -> bool:
         """Admins are not held to the workers' rate (asked only when someone is over it; remembered a

@@ -130,3 +130,38 @@ def test_token_is_redacted_from_messages_and_tracebacks():
     redactor.filter(record)
     text = logging.Formatter().format(record)
     assert "AAE-secret_PART" not in text and "hook-secret" not in text and "boom" in text
+
+
+def test_related_questions_from_another_district_or_topic_are_never_offered(engine):
+    from handlers.questions import related_for
+    fuyang = next(e for e in engine.entries if e.district == "富阳区" and e.category == "体检")
+    elsewhere = [e for e in engine.entries if e.district == "上虞区"][:2]
+    unrelated = next(e for e in engine.entries if e.district == "富阳区" and e.category != "体检")
+    offered = [Suggestion(e.id, e.question, e.district) for e in (*elsewhere, unrelated)]
+    answer = Answer(True, fuyang.answer, fuyang.id, 90.0, "富阳区", related=offered, category=fuyang.category)
+    related = related_for(answer, engine)
+    assert all(engine.by_id[s.faq_id].category == "体检" for s in related)
+    assert all(s.district in (None, "富阳区") for s in related)
+    assert [s.district for s in related] == sorted((s.district for s in related), key=lambda d: d != "富阳区")
+
+
+def test_a_follow_up_says_which_earlier_question_it_continued():
+    earlier = "我在临平读大专，工会有没有学历提升的补贴，想问问具体怎么申请"
+    answer = Answer(True, "富阳区资料里……", "x.y", 90.0, "富阳区", continued=earlier)
+    text = render.answer_text(answer)
+    assert text.startswith(f"接着您问的「{earlier[:23]}…」：\n富阳区资料里")
+    assert len(render.continued_line(answer)) < 40
+    assert not render.answer_text(answer, shared=True).startswith("接着")       # an inline result stands alone
+    assert not render.answer_text(Answer(True, "答", "x.y", 90.0, None)).startswith("接着")
+
+
+def test_the_choose_a_district_hint_is_cut_cleanly():
+    body = "各文都没写报名办法。发送 /district 选择您所在的区，可看该区的详细说明；也可咨询所在区县总工会。"
+    answer = Answer(True, body, "x.y", 90.0, None)
+    assert render.answer_text(answer) == body
+    assert render.answer_text(answer, district_chosen=True) == "各文都没写报名办法。可咨询所在区县总工会。"
+    assert "/district" not in render.answer_text(answer, shared=True)
+
+
+def test_help_names_the_bots_username():
+    assert "@union_test_bot 加关键词" in render.help_text("union_test_bot")

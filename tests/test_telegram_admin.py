@@ -418,7 +418,7 @@ async def test_a_txt_document_becomes_a_source_for_passage_answers(bot_api, seed
     text_ = "临平区总工会2025年新开设“职工夜校”，全年计划开课120节，免费向会员开放。"
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
-        bad = await admin.send_file("broken.txt", b"\xff\xfe\x00\x01" * 10, "UTF-8")
+        bad = await admin.send_file("broken.txt", b"\x80\xff\x00\x01" * 10, "UTF-8")     # no text encoding
         assert "换一个文件" in body(bad)
         await admin.say("/cancel", "已取消")
 
