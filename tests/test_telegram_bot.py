@@ -368,16 +368,18 @@ async def test_webhook_mode_rejects_posts_without_the_secret(bot_api, seeded_db_
 
 # ------------------------------------------------------------------ the real process
 @pytest.mark.slow
-async def test_run_bot_process_answers_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize(("args", "url_suffix"), [(["run"], ""), ([], "/bot")], ids=["run", "no-arguments-bot-url"])
+async def test_run_bot_process_answers_and_stops_cleanly(tmp_path, args, url_suffix):
+    """`run_bot.py run`, and `run_bot.py` alone with python-telegram-bot's own base_url form (…/bot)."""
     token = "4242:PROCESS-test_token"
     with ServerProcess(token) as server:
         remote = server.client
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": server.url,
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": server.url + url_suffix,
                "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1"}
         env.pop("WEBHOOK_URL", None)
         log_path = tmp_path / "bot.log"
         with open(log_path, "wb") as log_file:
-            proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "run"], cwd=ROOT, env=env,
+            proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), *args], cwd=ROOT, env=env,
                                     stdout=log_file, stderr=subprocess.STDOUT)
             try:
                 await remote.wait_until_polling_async(timeout=25)
