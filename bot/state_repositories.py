@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import Database
@@ -24,20 +24,29 @@ def _upsert(db: Database, model, keys: list[str], rows: list[dict]):
     return stmt.on_conflict_do_update(index_elements=keys, set_=updated)
 
 
+_TURNS = ConversationTurnsRow.__table__
+_GET_TURNS = select(_TURNS.c.turns).where(_TURNS.c.key == bindparam("key"))
+_CLEAR_TURNS = delete(_TURNS).where(_TURNS.c.key.in_(bindparam("keys", expanding=True)))
+
+
 class ConversationRepository:
     """The recent turns per conversation key (see bot.conversations), as JSON lists.
 
-    Read once per question, so plain Core statements on a connection (no ORM session): about
-    a third less CPU than session.get.
+    Read once per question and written once per answer, so the statements are built once (SQLAlchemy
+    compiles them once) and run on a plain connection, without an ORM session.
     """
 
     def __init__(self, db: Database):
         self.db = db
-        self.local = db.engine.dialect.name == "sqlite"     # a file on this machine: a read takes ~0.1 ms
+        self.local = db.engine.dialect.name == "sqlite"     # a file on this machine: a read takes ~0.05 ms
+        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(_TURNS)
+        self._put = insert.on_conflict_do_update(index_elements=["key"], set_={
+            "turns": insert.excluded.turns, "updated_at": insert.excluded.updated_at})
 
     def get(self, key: str) -> list[dict]:
         with self.db.engine.connect() as conn:
-            turns = conn.execute(select(ConversationTurnsRow.turns).where(ConversationTurnsRow.key == key)).scalar()
+            turns = conn.execute(_GET_TURNS, {"key": key}).scalar()
             return list(turns or [])
 
     def write(self, changes: dict[str, list[dict] | None]) -> None:
@@ -47,9 +56,9 @@ class ConversationRepository:
         cleared = [k for k, v in changes.items() if not v]
         with self.db.engine.begin() as conn:
             if upserts:
-                conn.execute(_upsert(self.db, ConversationTurnsRow, ["key"], upserts))
+                conn.execute(self._put, upserts)
             if cleared:
-                conn.execute(delete(ConversationTurnsRow).where(ConversationTurnsRow.key.in_(cleared)))
+                conn.execute(_CLEAR_TURNS, {"keys": cleared})
 
     def purge(self, older_than_seconds: float) -> int:
         """Forgets conversations quiet for longer than that (they are over anyway)."""
