@@ -165,3 +165,13 @@ def test_the_choose_a_district_hint_is_cut_cleanly():
 
 def test_help_names_the_bots_username():
     assert "@union_test_bot 加关键词" in render.help_text("union_test_bot")
+
+
+def test_a_drafts_bytes_and_tuples_survive_the_json_the_persistence_stores():
+    import json
+
+    from handlers.persistence import _decode, _encode
+    draft = {"kind": "document", "data": b"\x00\xffPK\x03", "position": (30.42, 120.3), "queue": ["t", "d"],
+             "entry": {"sources": [{"document": "d", "quote": "q"}]}}
+    back = _decode(json.loads(json.dumps(_encode(draft))))
+    assert back == {**draft, "position": [30.42, 120.3]} and isinstance(back["data"], bytes)
