@@ -1,23 +1,27 @@
 # 工会福利问答机器人 — the two commands a fresh machine needs: `make run` and `make test`.
-PYTHON ?= python3.11
-VENV := .venv
+# Python 3.11–3.13: the newest one found (python3.13, python3.12, python3.11, then python3) unless PYTHON=...
+# is given. VENV=... keeps a second interpreter's environment apart (.ci/run uses .venv-3.11 and .venv-3.13).
+SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PYTHON ?= $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,\
+	$(shell $(p) -c '$(SUPPORTED)' >/dev/null 2>&1 && echo $(p))))
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench grade validate clean
 
 $(PY):
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "需要 Python 3.11–3.13（没有找到 python3.13、python3.12、python3.11）"; exit 1; }
+	@$(PYTHON) -c '$(SUPPORTED)' 2>/dev/null || { echo "需要 Python 3.11–3.13（$(PYTHON) 不是）"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(PY) requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The same as `python run_bot.py` with no arguments: migrate, import, then the bot (or the console).
 run: $(STAMP)
-	$(PY) run_bot.py db upgrade
-	$(PY) run_bot.py kb import
-	$(PY) run_bot.py run
+	$(PY) run_bot.py
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -35,4 +39,4 @@ bench: $(STAMP)
 	$(PY) bench/engine_latency.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf .venv .venv-3.11 .venv-3.12 .venv-3.13 data .pytest_cache

@@ -16,7 +16,11 @@ single runs noisy. By default the bot's overall 30 messages/s throttle
 (Telegram's bulk limit, TELEGRAM_RATE_LIMIT_PER_SECOND) is off, since the echo
 bot has none; --telegram-limit keeps it and shows the cap instead. The answer
 cache helps because real questions repeat (the 259 labelled questions repeat
-here too); --no-cache shows the rate without it. The bot runs with its default
+here too); --no-cache shows the rate without it. Since conversations (issue 9)
+an answer is cached per conversation history too (a follow-up depends on it):
+with the default 250 users each sends 4 questions within seconds, so 3 of 4
+have a history and miss the cache; --users 1000 (one question each) shows the
+rest of the bot's cost without that effect. The bot runs with its default
 TELEGRAM_CONCURRENT_UPDATES (4); --concurrency shows what more costs in CPU.
 
 What made the difference (see docs/telegram.md for the settings): the query

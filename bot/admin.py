@@ -18,17 +18,16 @@ from datetime import UTC, date, datetime
 from rapidfuzz import fuzz
 
 from knowledge.districts import require_district, union_of
-from knowledge.kbfiles import KnowledgeFileError, dump_entries, load_yaml, strip_lines
+from knowledge.kbfiles import KnowledgeFileError, dump_entries, strip_lines
 from knowledge.model import FaqEntry, SourceDocument, Station
 from knowledge.station_files import StationProblem, check_row, parse_station_text
+from knowledge.text_input import UnreadableText, decode_text
 from knowledge.validate import Problem, Validator
 
+from .faq_uploads import EMPTY_FILE, read_csv, read_yaml
 from .setup import App
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-CSV_FAQ_COLUMNS = ("id", "district", "category", "question", "alternates", "keywords", "answer",
-                   "source_document", "source_quote")
-LIST_SEP = "|"
 DISTRICT_PREFIX = {"拱墅区": "gongshu", "富阳区": "fuyang", "临平区": "linping", "上虞区": "shangyu",
                    "建德市": "jiande"}
 
@@ -44,13 +43,16 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
     written: int = 0
     total: int = 0
+    note: str | None = None          # e.g. which encoding the file was read in
 
     def report(self) -> str:
+        """What the admin reads (plain text in Telegram: `field` is shown as 「field」)."""
         what = "问答条目" if self.kind == "faq" else "驿站"
+        head = f"ℹ️ {self.note}\n" if self.note else ""
         if self.ok:
-            return f"✅ 导入成功：共 {self.total} 条{what}，其中 {self.written} 条有变化。"
-        head = f"❌ 文件有 {len(self.problems)} 处问题，没有写入任何数据："
-        shown = self.problems[:30]
+            return head + f"✅ 导入成功：共 {self.total} 条{what}，其中 {self.written} 条有变化。"
+        head += f"❌ 文件有 {len(self.problems)} 处问题，没有写入任何数据："
+        shown = [re.sub(r"`([^`]+)`", r"「\1」", p) for p in self.problems[:30]]
         more = f"\n……另有 {len(self.problems) - len(shown)} 处" if len(self.problems) > len(shown) else ""
         return head + "\n" + "\n".join(f"· {p}" for p in shown) + more
 
@@ -194,7 +196,10 @@ class AdminService:
         preparer = engine.preparer
         items: list[tuple[str, str | None, bool]] = [(q, d, False) for q, d, _ in
                                                       self.repos.queries.recent_unanswered(days)]
-        items += [(f.question, None, True) for f in self.repos.feedback.since(days) if not f.helpful and f.question]
+        for f in self.repos.feedback.since(days):       # 👎: the question asked (the entry's, if not known)
+            asked = f.question or (engine.by_id[f.faq_id].question if f.faq_id in engine.by_id else None)
+            if not f.helpful and asked:
+                items.append((asked, None, True))
         groups: list[dict] = []
         for question, district, disliked in items:
             key = preparer.prepare(question).text or question
@@ -224,30 +229,34 @@ class AdminService:
 
     # ---------------------------------------------------------------- files
     def import_file(self, filename: str, data: bytes, actor: int | str) -> ImportResult:
-        """Validates a whole YAML/CSV file (FAQ entries or stations); writes nothing unless all of it is valid."""
+        """Validates a whole YAML/CSV file (FAQ entries or stations); writes nothing unless all of it is valid.
+        UTF-8 and GBK/GB18030 (what Excel on Chinese Windows saves) are both read; the report says which."""
         if len(data) > MAX_UPLOAD_BYTES:
             return ImportResult("faq", False, [f"文件太大（上限 {MAX_UPLOAD_BYTES // 1024} KB）"])
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return ImportResult("faq", False, ["文件不是 UTF-8 编码的文本"])
         name = filename.lower()
+        if not name.endswith((".csv", ".yaml", ".yml")):
+            return ImportResult("faq", False, ["只支持 .yaml / .yml / .csv 文件"])
+        try:
+            decoded = decode_text(data)
+        except UnreadableText as exc:
+            return ImportResult("faq", False, [str(exc)])
+        text = decoded.text
+        if not text.strip():
+            return ImportResult("faq", False, [EMPTY_FILE], note=decoded.note)
         if name.endswith(".csv"):
             header = next(csv.reader(io.StringIO(text)), [])
             kind = "stations" if "latitude" in [h.strip().lower() for h in header] else "faq"
             fmt = "csv"
-        elif name.endswith((".yaml", ".yml")):
+        else:
             fmt = "yaml"
             kind = "stations" if re.search(r"^stations\s*:", text, re.M) else "faq"
-        else:
-            return ImportResult("faq", False, ["只支持 .yaml / .yml / .csv 文件"])
-        if kind == "stations":
-            return self._import_stations(text, fmt, actor)
-        return self._import_faq(text, fmt, actor)
+        result = self._import_stations(text, fmt, actor) if kind == "stations" else self._import_faq(text, fmt, actor)
+        result.note = decoded.note
+        return result
 
     def _import_faq(self, text: str, fmt: str, actor: int | str) -> ImportResult:
         try:
-            rows = self._faq_rows_csv(text) if fmt == "csv" else self._faq_rows_yaml(text)
+            rows = read_csv(text) if fmt == "csv" else read_yaml(text)
         except (KnowledgeFileError, csv.Error, ValueError) as exc:
             return ImportResult("faq", False, [str(exc)])
         if not rows:
@@ -255,44 +264,15 @@ class AdminService:
         validator = self.validator()
         seen: set[str] = set()
         problems: list[str] = []
-        for line, raw in rows:
-            where = f"第 {line} 行"
-            problems += [f"{where}{f' [{p.entry}]' if p.entry else ''}：{p.message}"
-                         for p in validator.check_entry(raw, where, seen)]
+        for row in rows:
+            for p in validator.check_entry(row.raw, f"第 {row.line} 行", seen):
+                problems.append(f"第 {row.line_of(p.field)} 行{f' [{p.entry}]' if p.entry else ''}：{p.message}")
         if problems:
             return ImportResult("faq", False, problems, total=len(rows))
-        entries = [FaqEntry.from_content(strip_lines(raw)) for _, raw in rows]
+        entries = [FaqEntry.from_content(strip_lines(row.raw)) for row in rows]
         written = self.repos.knowledge.save_entries(entries, actor_of(actor))
         self.app.knowledge.invalidate()
         return ImportResult("faq", True, written=written, total=len(entries))
-
-    @staticmethod
-    def _faq_rows_yaml(text: str) -> list[tuple[int, dict]]:
-        data = load_yaml(text, "文件")
-        if isinstance(data, dict):
-            data = data.get("entries")
-        if not isinstance(data, list):
-            raise KnowledgeFileError("YAML 顶层应为 `entries:` 列表")
-        return [(raw.get("__line__", 0) if isinstance(raw, dict) else 0, raw) for raw in data]
-
-    @staticmethod
-    def _faq_rows_csv(text: str) -> list[tuple[int, dict]]:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in CSV_FAQ_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"第 1 行：缺少列 {', '.join(missing)}（需要：{', '.join(CSV_FAQ_COLUMNS)}）")
-        rows = []
-        for row in reader:
-            split = lambda v: [x.strip() for x in (v or "").split(LIST_SEP) if x.strip()]  # noqa: E731
-            rows.append((reader.line_num, {
-                "id": (row["id"] or "").strip(), "district": (row["district"] or "").strip() or None,
-                "category": (row["category"] or "").strip(), "question": (row["question"] or "").strip(),
-                "alternates": split(row["alternates"]), "keywords": split(row["keywords"]),
-                "answer": (row["answer"] or "").strip(),
-                "sources": [{"document": (row["source_document"] or "").strip(),
-                             "quote": (row["source_quote"] or "").strip()}],
-            }))
-        return rows
 
     def _import_stations(self, text: str, fmt: str, actor: int | str) -> ImportResult:
         parsed = parse_station_text(text, fmt)
@@ -421,9 +401,9 @@ def extract_text(filename: str, data: bytes) -> str:
         raise AdminError("文件太大")
     if name.endswith(".txt"):
         try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise AdminError("文本文件不是 UTF-8 编码") from None
+            return decode_text(data).text           # UTF-8, or GBK/GB18030 as Notepad on Chinese Windows saves
+        except UnreadableText as exc:
+            raise AdminError(str(exc)) from None
     if name.endswith(".docx"):
         try:
             import docx

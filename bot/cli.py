@@ -15,6 +15,7 @@ from knowledge.facts import WARNING
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
 from .config import load_settings
+from .conversations import Session
 from .setup import App, InvalidKnowledge, open_app, validate_files
 
 
@@ -35,23 +36,37 @@ def _district_arg(value: str | None) -> str | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _answer_line(engine, line: str, lineno: int, sessions: dict[str, Session]) -> dict:
+    """One `ask --jsonl` line: {"q", "district"?, "session"?}. Lines with the same "session" are the turns
+    of one conversation, in input order; without it a line stands alone."""
+    try:
+        req = json.loads(line)
+        if not isinstance(req, dict):
+            raise TypeError("应为 JSON 对象，例如 {\"q\": \"体检\"}")
+        question = str(req.get("q") or "")
+        district = req.get("district")
+        session = None
+        if req.get("session") is not None:
+            session = sessions.setdefault(str(req["session"]), Session())
+        answer = engine.answer(question, district, session.history() if session else ())
+        if session is not None:
+            session.add(question, answer)
+        return answer.to_json()
+    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
+        return {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
+                "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
+
+
 def cmd_ask(args) -> int:
     app = open_app(_settings_or_exit())
     engine = app.knowledge.engine
     if args.jsonl:
         out = sys.stdout
+        sessions: dict[str, Session] = {}
         for lineno, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
-            try:
-                req = json.loads(line)
-                question = req.get("q") if isinstance(req, dict) else None
-                district = req.get("district") if isinstance(req, dict) else None
-                result = engine.answer(str(question or ""), district).to_json()
-            except (json.JSONDecodeError, TypeError, AttributeError) as exc:
-                result = {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
-                          "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            out.write(json.dumps(_answer_line(engine, line, lineno, sessions), ensure_ascii=False) + "\n")
             out.flush()
         return 0
     question = " ".join(args.question)
@@ -257,8 +272,20 @@ def cmd_run(args) -> int:
     return args.run_telegram(open_app(settings)) or 0
 
 
+def cmd_default(parser: argparse.ArgumentParser, args) -> int:
+    """`python run_bot.py` alone does what `make run` does: migrate, import the knowledge files, then the
+    Telegram bot when TELEGRAM_BOT_TOKEN is set, else the console."""
+    for step in (["db", "upgrade"], ["kb", "import"]):
+        step_args = parser.parse_args(step)
+        code = step_args.func(step_args)
+        if code:
+            return code
+    return cmd_run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_bot.py", description="工会福利问答机器人")
+    p = argparse.ArgumentParser(prog="run_bot.py", description="工会福利问答机器人。不带参数：迁移数据库、导入知识库，"
+                                "然后启动机器人（设置了 TELEGRAM_BOT_TOKEN）或控制台对话（没有设置）。")
     sub = p.add_subparsers(dest="command")
 
     ask = sub.add_parser("ask", help="answer a question (or JSON lines from stdin with --jsonl)")
@@ -350,6 +377,5 @@ def main(argv: list[str] | None = None, *, run_telegram: Callable[[App], int] | 
     parser.set_defaults(run_telegram=run_telegram)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        return cmd_default(parser, args)
     return args.func(args)

@@ -75,12 +75,16 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_base_url")
     @classmethod
     def _check_api_url(cls, value: str) -> str:
+        """The server's address, e.g. http://127.0.0.1:8081. python-telegram-bot's own base_url form
+        (http://127.0.0.1:8081/bot, as its docs and the telegram-bot-api README show) is accepted too
+        and normalised here, once: the bot adds /bot and /file/bot itself."""
         value = value.strip().rstrip("/")
+        if value.endswith("/bot"):
+            value = value[: -len("/bot")].rstrip("/")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("TELEGRAM_API_BASE_URL 应为 http(s):// 开头的地址，例如 https://api.telegram.org")
-        if value.endswith("/bot"):
-            raise ValueError("TELEGRAM_API_BASE_URL 只写服务器地址（例如 http://127.0.0.1:8081），不要带 /bot")
+            raise ValueError("TELEGRAM_API_BASE_URL 应为 http(s):// 开头的地址，例如 https://api.telegram.org "
+                             "或 http://127.0.0.1:8081")
         return value
 
     @field_validator("webhook_url", "webhook_secret", "webhook_path", mode="before")

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -100,10 +112,15 @@ class QueryLogRow(Base):
 
 
 class FeedbackRow(Base):
+    """A 👍/👎 under an answer: one vote per user and message (a second tap changes it)."""
+
     __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("user_id", "chat_id", "message_id", name="uq_feedback_vote"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)          # the answer message voted on
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
     query_id: Mapped[int | None] = mapped_column(Integer)
     faq_id: Mapped[str | None] = mapped_column(String(100), index=True)
     question: Mapped[str | None] = mapped_column(Text)
@@ -154,3 +171,24 @@ class EmbeddingRow(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationTurnsRow(Base):
+    """The recent turns of one conversation (a private chat, or one user in a group), for follow-ups."""
+
+    __tablename__ = "conversation_turns"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)      # "<chat>" or "<chat>:<user>"
+    turns: Mapped[list] = mapped_column(JSON, default=list)            # [Turn.to_json(), ...] oldest first
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class BotPersistenceRow(Base):
+    """What the Telegram bot keeps across restarts (an admin's unfinished guided edit and its step)."""
+
+    __tablename__ = "bot_persistence"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)    # "user_data", "conversation:<name>"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

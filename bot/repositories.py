@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from knowledge.districts import canonical_district
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
 from .db import Database
@@ -22,6 +24,7 @@ from .models import (
     UserPreferenceRow,
     utcnow,
 )
+from .state_repositories import ConversationRepository, PersistenceRepository
 
 KB_VERSION = "kb_version"
 
@@ -34,8 +37,14 @@ def _entry_from_row(row: FaqRow) -> FaqEntry:
     )
 
 
+def _district(name: str | None) -> str | None:
+    """Every write stores the full name ("临平" -> "临平区"): the engine and the filters compare full names."""
+    return canonical_district(name) or name
+
+
 def _apply_entry(row: FaqRow, entry: FaqEntry) -> None:
-    row.question, row.answer, row.district, row.category = entry.question, entry.answer, entry.district, entry.category
+    row.question, row.answer, row.category = entry.question, entry.answer, entry.category
+    row.district = _district(entry.district)
     row.alternates, row.keywords = list(entry.alternates), list(entry.keywords)
     row.sources = [{"document": s.document, "quote": s.quote} for s in entry.sources]
     row.active = entry.active
@@ -150,7 +159,8 @@ class KnowledgeRepository:
             if row is None:
                 row = SourceDocumentRow(id=doc.id)
                 s.add(row)
-            row.title, row.district, row.years, row.publisher = doc.title, doc.district, doc.years, doc.publisher
+            row.title, row.district, row.years, row.publisher = doc.title, _district(doc.district), doc.years, \
+                doc.publisher
             row.text, row.union_text_ends_at, row.added_by = doc.text, doc.union_text_ends_at, actor
             self._audit(s, actor, "update" if before else "create", "document", doc.id, before, doc.as_dict())
             self._bump(s)
@@ -187,12 +197,12 @@ class KnowledgeRepository:
             for doc in documents:
                 row = s.get(SourceDocumentRow, doc.id)
                 if row is None or (row.text, row.title, row.district, row.years) != \
-                        (doc.text, doc.title, doc.district, doc.years):
+                        (doc.text, doc.title, _district(doc.district), doc.years):
                     before = _doc_from_row(row).as_dict() if row else None
                     if row is None:
                         row = SourceDocumentRow(id=doc.id)
                         s.add(row)
-                    row.title, row.district, row.years = doc.title, doc.district, doc.years
+                    row.title, row.district, row.years = doc.title, _district(doc.district), doc.years
                     row.publisher, row.text, row.union_text_ends_at = doc.publisher, doc.text, doc.union_text_ends_at
                     row.added_by = actor
                     self._audit(s, actor, "import", "document", doc.id, before, {"id": doc.id, "title": doc.title})
@@ -271,9 +281,9 @@ class StationRepository:
                 if row is None:
                     row = StationRow(id=st.id)
                     s.add(row)
-                for key in ("name", "district", "kind", "latitude", "longitude", "address", "hours",
-                            "is_example", "active"):
+                for key in ("name", "kind", "latitude", "longitude", "address", "hours", "is_example", "active"):
                     setattr(row, key, getattr(st, key))
+                row.district = _district(st.district)
                 row.services = list(st.services)
                 after = st.__dict__.copy()
                 if before != after:
@@ -318,6 +328,7 @@ class PreferenceRepository:
             return row.district if row else None
 
     def set_district(self, user_id: int, district: str | None) -> None:
+        district = _district(district)
         with self.db.transaction() as s:
             row = s.get(UserPreferenceRow, user_id)
             if row is None:
@@ -390,6 +401,48 @@ class FeedbackRepository:
             s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
                               query_id=query_id))
 
+    def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
+             query_id: int | None = None, answered_at: datetime | None = None,
+             quoted: str | None = None) -> bool | None:
+        """One vote per user and answer message: a second tap changes it. Returns the earlier vote
+        (None if this is the first). The question asked is kept with the vote: the logged question
+        behind the answer; else (after a restart the bot no longer knows which log row an answer belongs
+        to) the question the answer quotes (in groups), or this user's last logged question answered by
+        that entry up to ``answered_at``."""
+        for attempt in range(2):
+            try:
+                with self.db.transaction() as s:
+                    row = s.scalar(select(FeedbackRow).where(FeedbackRow.user_id == user_id,
+                                                             FeedbackRow.chat_id == chat_id,
+                                                             FeedbackRow.message_id == message_id))
+                    if row is not None:
+                        before = row.helpful
+                        row.helpful, row.created_at = helpful, utcnow()
+                        return before
+                    question, query_id = (quoted, None) if quoted and query_id is None else \
+                        self._asked(s, user_id, faq_id, query_id, answered_at)
+                    s.add(FeedbackRow(user_id=user_id, chat_id=chat_id, message_id=message_id, faq_id=faq_id,
+                                      question=question, helpful=helpful, query_id=query_id))
+                    return None
+            except IntegrityError:           # the same vote written at once by another process
+                if attempt:
+                    raise
+        return None
+
+    @staticmethod
+    def _asked(s, user_id: int, faq_id: str | None, query_id: int | None,
+               answered_at: datetime | None) -> tuple[str | None, int | None]:
+        if query_id is not None:
+            return s.scalar(select(QueryLogRow.question).where(QueryLogRow.id == query_id)), query_id
+        if faq_id is None:
+            return None, None
+        q = select(QueryLogRow.question, QueryLogRow.id).where(QueryLogRow.user_id == user_id,
+                                                               QueryLogRow.faq_id == faq_id)
+        if answered_at is not None:
+            q = q.where(QueryLogRow.created_at <= answered_at + timedelta(seconds=5))
+        found = s.execute(q.order_by(QueryLogRow.id.desc()).limit(1)).first()
+        return (found[0], found[1]) if found else (None, None)
+
     def since(self, days: int) -> list[FeedbackRow]:
         since = datetime.now(UTC) - timedelta(days=days)
         with self.db.transaction() as s:
@@ -444,6 +497,8 @@ class Repositories:
     feedback: FeedbackRepository = field(init=False)
     admins: AdminRepository = field(init=False)
     audit: AuditRepository = field(init=False)
+    conversations: ConversationRepository = field(init=False)
+    persistence: PersistenceRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -453,3 +508,5 @@ class Repositories:
         self.feedback = FeedbackRepository(self.db)
         self.admins = AdminRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.conversations = ConversationRepository(self.db)
+        self.persistence = PersistenceRepository(self.db)

@@ -17,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from . import errors, feedback, guard, inline, media, questions, render, start, stations, topics
-from .addressing import ADDRESSED_TO_BOT, GROUPS, NEW_MESSAGE, PRIVATE
+from . import errors, feedback, guard, inline, media, persistence, questions, render, start, stations, topics
+from .addressing import ADDRESSED_TO_BOT, EDITED_MESSAGE, GROUPS, NEW_MESSAGE, PRIVATE
 from .common import answer_callback
 from .services import KEY, BotServices
 
@@ -39,12 +39,14 @@ async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text("我不认识这个命令。\n\n" + render.HELP_TEXT)
+    await update.effective_message.reply_text("我不认识这个命令。\n\n" + render.help_text(context.bot.username))
 
 
 def register(application: Application, svc: BotServices) -> None:
     application.bot_data[KEY] = svc
+    application.add_handler(TypeHandler(Update, persistence.lost_draft_notice), group=-2)
     application.add_handler(TypeHandler(Update, guard.flood_guard), group=-1)
+    application.add_handler(TypeHandler(Update, persistence.flush_after_admin_update), group=1)
     from .admin import register_admin  # admin conversations go first: they see an admin's replies
     register_admin(application)  # before the generic question handler does
 
@@ -68,6 +70,8 @@ def register(application: Application, svc: BotServices) -> None:
                                            stations.stations_command))
     application.add_handler(MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND & addressed,
                                            questions.question))
+    application.add_handler(MessageHandler(EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND & addressed,
+                                           questions.edited))
     application.add_handler(MessageHandler(NEW_MESSAGE & PRIVATE & filters.COMMAND, _unknown_command))
     application.add_handler(MessageHandler(
         NEW_MESSAGE & addressed & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL, media.non_text))

@@ -25,7 +25,13 @@ def _bot_identity(message: Message) -> tuple[int | None, str | None]:
 
 def mentions_bot(message: Message) -> bool:
     bot_id, username = _bot_identity(message)
-    entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]) if message.text else {}
+    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    if message.text:
+        entities = message.parse_entities(kinds)
+    elif message.caption:                 # a photo or file whose caption asks the bot
+        entities = message.parse_caption_entities(kinds)
+    else:
+        entities = {}
     for entity, text in entities.items():
         if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
             return True
@@ -47,10 +53,11 @@ class _AddressedToBot(filters.MessageFilter):
 
 ADDRESSED_TO_BOT = _AddressedToBot(name="ADDRESSED_TO_BOT")
 NEW_MESSAGE = filters.UpdateType.MESSAGE                    # not edits, not channel posts
+EDITED_MESSAGE = filters.UpdateType.EDITED_MESSAGE          # a user changed an earlier message
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 # Updates that count towards the flood limit and may be answered.
-FOR_BOT = NEW_MESSAGE & (PRIVATE | filters.COMMAND | (GROUPS & ADDRESSED_TO_BOT))
+FOR_BOT = (NEW_MESSAGE | EDITED_MESSAGE) & (PRIVATE | filters.COMMAND | (GROUPS & ADDRESSED_TO_BOT))
 
 
 def strip_mention(text: str, username: str | None) -> str:

@@ -20,10 +20,11 @@ from bot.logging_setup import configure_logging
 from bot.setup import App
 
 from . import BOT_COMMANDS, BotServices, register
+from .persistence import DatabasePersistence
 from .update_processor import PerUserUpdateProcessor
 
 log = logging.getLogger("bot.telegram")
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 
 async def _post_init(application: Application) -> None:
@@ -71,6 +72,7 @@ def build_application(app: App, *, base_url: str | None = None, base_file_url: s
         .concurrent_updates(PerUserUpdateProcessor(concurrent_updates))   # in order per user
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .persistence(DatabasePersistence(app.repos.persistence, settings.admin_conversation_timeout))
         .build()
     )
     register(application, BotServices(app, FloodGate(settings.flood_limit_per_minute)))

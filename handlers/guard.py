@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -16,19 +17,25 @@ log = logging.getLogger("bot.flood")
 
 
 async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Messages meant for the bot and button taps count; over the limit: one polite note, then silence."""
+    """Messages meant for the bot and button taps count. Over the limit: a note saying when to try
+    again, then silence (told again if they keep writing). Admins are not held to the workers' rate:
+    an upload or a guided edit is many messages and taps in a minute."""
     user = update.effective_user
     if user is None:
         return
-    if update.callback_query is None and not (update.message is not None and FOR_BOT.check_update(update)):
+    message = update.message or update.edited_message
+    if update.callback_query is None and not (message is not None and FOR_BOT.check_update(update)):
         return
-    verdict = services(context).flood.check(user.id)
-    if verdict is Verdict.ALLOW:
+    svc = services(context)
+    verdict = svc.flood.check(user.id)
+    if verdict is Verdict.ALLOW or await svc.flood_exempt(user.id):
         return
     if verdict is Verdict.WARN:
-        log.info("flood limit user=%s", user.id)
+        seconds = max(1, math.ceil(svc.flood.retry_in(user.id)))
+        log.info("flood limit user=%s retry_in=%ss", user.id, seconds)
+        text = render.flood_text(seconds)
         if update.callback_query is not None:
-            await update.callback_query.answer(render.FLOOD_TEXT)
+            await update.callback_query.answer(text)
         else:
-            await update.effective_message.reply_text(render.FLOOD_TEXT)
+            await update.effective_message.reply_text(text)
     raise ApplicationHandlerStop

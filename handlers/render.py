@@ -6,6 +6,9 @@ leave with the warning that they are not real.
 """
 from __future__ import annotations
 
+import math
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from knowledge.districts import DISTRICTS
@@ -21,11 +24,21 @@ TOPICS_PER_PAGE = 6
 QUESTIONS_PER_PAGE = 6
 NEARBY_BUTTON = "📍 附近驿站"
 LOCATION_PROMPT = f"点下方“{NEARBY_BUTTON}”按钮发送您的位置，我来找最近的驿站（位置只用于这次查找，不会保存）。"
+GROUP_LOCATION_HINT = ("在群里找附近驿站：回复我的这条消息，点 📎 选“位置”发送您的位置，我会回复离您最近的驿站；"
+                       f"也可以私聊我，点“{NEARBY_BUTTON}”按钮。")
 EXAMPLE_WARNING = ("⚠️ 以上是示例数据，不是真实站点，请勿前往。资料只给出了各区县驿站的数量，没有地址；"
                    f"真实位置请咨询所在区县总工会或拨打{HOTLINE}职工服务热线。")
 EXAMPLE_TAG = "【示例数据，非真实站点】"
 ERROR_TEXT = "抱歉，出了点问题，请稍后再试。"
-FLOOD_TEXT = "您发得太快了，请稍后再试。"
+FLOOD_TEXT = "您发得太快了"
+
+
+def flood_text(seconds: int) -> str:
+    """When the user may write again, so they are not left wondering why the bot went quiet."""
+    wait = f"{seconds} 秒" if seconds < 90 else f"{math.ceil(seconds / 60)} 分钟"
+    return f"{FLOOD_TEXT}，请 {wait}后再发。在这之前发来的消息我不会回复。"
+
+
 LONG_NOTE = "您的消息很长，我只看了开头的一段来回答。"
 NON_TEXT = {
     "sticker": "表情贴纸", "photo": "图片", "voice": "语音", "video": "视频", "video_note": "视频消息",
@@ -46,14 +59,40 @@ def fit(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 # ---------------------------------------------------------------- answers
-def answer_text(answer: Answer, note: str | None = None) -> str:
+CONTINUED_CLIP = 24
+# "发送 /district 选择您所在的区，可看该区的详细说明；" in the cross-district overviews: pointless to
+# someone who has chosen a district, and meaningless in an inline result shared into another chat.
+_DISTRICT_HINT = re.compile(r"(?P<pre>[。；]?)发送\s*/district\s*选择您所在的区[^；。]*[；。](?P<also>也)?")
+
+
+def _without_district_hint(text: str) -> str:
+    def keep(m: re.Match) -> str:
+        return m["pre"] + ("也" if m["pre"] == "；" and m["also"] else "")
+    return _DISTRICT_HINT.sub(keep, text)
+
+
+def continued_line(answer: Answer) -> str | None:
+    """"接着您问的「临平读大专有补贴吗」：" when the engine read the message as a follow-up, so the
+    user can tell the bot took the earlier question into account."""
+    if not answer.continued:
+        return None
+    return f"接着您问的「{clip(answer.continued.strip(), CONTINUED_CLIP)}」："
+
+
+def answer_text(answer: Answer, note: str | None = None, *, district_chosen: bool = False,
+                shared: bool = False) -> str:
+    """The reply: an optional note, the follow-up line, the answer, its source.
+    ``district_chosen``: the user has a district; ``shared``: an inline result posted into any chat."""
     parts = []
     if note:
         parts.append(note)
     body = answer.answer.strip()
+    if district_chosen or shared:
+        body = _without_district_hint(body)
     if answer.kind == "passage":
         body = "📄 摘录（资料原文，非完整说明）\n" + body
-    parts.append(body)
+    lead = None if shared else continued_line(answer)
+    parts.append(f"{lead}\n{body}" if lead else body)
     source = answer.source_line()
     if source:
         parts.append(source)
@@ -67,36 +106,46 @@ def _question_label(s: Suggestion, prefix: str) -> str:
     return clip(prefix + label)
 
 
-def answer_keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
+def answer_keyboard(answer: Answer, related: list[Suggestion] | None = None) -> InlineKeyboardMarkup | None:
+    """Related questions (``related``: the ones chosen for this answer, else the engine's), or the
+    suggestions of an unmatched answer, then 👍/👎."""
     rows: list[list[InlineKeyboardButton]] = []
     if answer.kind == "faq":
-        for s in answer.related[:3]:
+        for s in (answer.related if related is None else related)[:3]:
             rows.append([InlineKeyboardButton(_question_label(s, "🔎 "), callback_data=cb.entry_data(s.faq_id))])
     else:
         for s in answer.suggestions[:3]:
             rows.append([InlineKeyboardButton(_question_label(s, "❓ "), callback_data=cb.entry_data(s.faq_id))])
     if answer.matched:
         rows.append([
-            InlineKeyboardButton("👍 有帮助", callback_data=cb.feedback_data(True, answer.faq_id)),
-            InlineKeyboardButton("👎 没帮助", callback_data=cb.feedback_data(False, answer.faq_id)),
+            InlineKeyboardButton(VOTE_LABELS[True], callback_data=cb.feedback_data(True, answer.faq_id)),
+            InlineKeyboardButton(VOTE_LABELS[False], callback_data=cb.feedback_data(False, answer.faq_id)),
         ])
     elif answer.kind in ("greeting", "empty", "out_of_scope") or not rows:
         rows.append([InlineKeyboardButton("📚 按主题浏览", callback_data=cb.topics_data(0))])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
-    """The same keyboard minus the 👍/👎 row (feedback is given once)."""
+VOTE_LABELS = {True: "👍 有帮助", False: "👎 没帮助"}
+VOTED = "✅ "
+
+
+def with_vote(markup: InlineKeyboardMarkup | None, helpful: bool) -> InlineKeyboardMarkup | None:
+    """The same keyboard with the user's vote ticked; the other button stays, to change it."""
     if markup is None:
         return None
-    rows = [list(row) for row in markup.inline_keyboard
-            if not any((b.callback_data or "").startswith("f:") for b in row)]
-    return InlineKeyboardMarkup(rows) if rows else None
+    rows = []
+    for row in markup.inline_keyboard:
+        rows.append([InlineKeyboardButton((VOTED if b.callback_data.startswith(f"f:{int(helpful)}:") else "")
+                                          + VOTE_LABELS[b.callback_data.startswith("f:1:")],
+                                          callback_data=b.callback_data)
+                     if (b.callback_data or "").startswith("f:") else b for b in row])
+    return InlineKeyboardMarkup(rows)
 
 
 def inline_text(answer: Answer) -> str:
     """The message an inline result posts into someone else's chat."""
-    return answer_text(answer)
+    return answer_text(answer, shared=True)
 
 
 # ---------------------------------------------------------------- welcome, help, about
@@ -131,36 +180,39 @@ def welcome_text(documents: dict[str, SourceDocument], current: str | None) -> s
         "爱心驿站、入会、法律维权等。",
         f"资料年份：{_doc_years(documents)}。数字和政策可能已有调整，办理前请向工会确认。",
         "",
-        "请先选择您所在的区县（之后可用 /district 更改），然后直接打字提问，例如“医疗互助怎么参加”。",
+        (f"当前区县：{current}（点下面的按钮可以更改）。直接打字提问即可，例如“医疗互助怎么参加”。" if current else
+         "请先选择您所在的区县（之后可用 /district 更改），然后直接打字提问，例如“医疗互助怎么参加”。"),
         "骑手朋友发送位置或 /stations 可查附近驿站。",
     ]
-    if current:
-        lines.append(f"当前区县：{current}")
     return "\n".join(lines)
 
 
-HELP_TEXT = (
-    "怎么用：\n"
-    "· 直接打字提问，例如“临平免费体检名额”“建德医疗互助怎么报”。问题里带区名会按该区回答。\n"
-    "· /district 选择或更改所在区县\n"
-    "· /topics 按主题浏览问题\n"
-    "· /stations 或发送位置：查找附近的驿站\n"
-    "· /about 资料来源和年份\n"
-    "· 在任何聊天里输入 @机器人用户名 加关键词（如“体检”）可以直接分享答案\n"
-    "· 在群里请 @我 或回复我的消息提问\n"
-    f"找不到答案时，请咨询所在区县总工会或拨打{HOTLINE}职工服务热线。"
-)
+def help_text(username: str | None) -> str:
+    """How to use the bot; the inline line names the bot's real @username."""
+    inline = f"@{username}" if username else "@ 加机器人的用户名"
+    return (
+        "怎么用：\n"
+        "· 直接打字提问，例如“临平免费体检名额”“建德医疗互助怎么报”。问题里带区名会按该区回答。\n"
+        "· 接着问也行，例如问完“临平读大专有补贴吗”再问“那富阳呢”；发送 /start 重新开始。\n"
+        "· /district 选择或更改所在区县\n"
+        "· /topics 按主题浏览问题\n"
+        "· /stations 或发送位置：查找附近的驿站\n"
+        "· /about 资料来源和年份\n"
+        f"· 在任何聊天里输入 {inline} 加关键词（如“体检”）可以直接分享答案\n"
+        "· 在群里请 @我 或回复我的消息提问\n"
+        f"找不到答案时，请咨询所在区县总工会或拨打{HOTLINE}职工服务热线。"
+    )
 
 
-def about_text(documents: dict[str, SourceDocument], outdated_note: str | None) -> str:
+def about_text(documents: dict[str, SourceDocument]) -> str:
     lines = ["资料来源（各区县总工会公开发表的文章）："]
     order = {d.name: i for i, d in enumerate(DISTRICTS)}
     for doc in sorted(documents.values(), key=lambda d: (order.get(d.district or "", 99), d.id)):
         who = doc.publisher or doc.district or ""
         lines.append(f"· 《{doc.title}》— {who}，{doc.years}")
     lines.append("")
-    lines.append(outdated_note or "这些文章写于不同年份，名额、金额和办法可能已经调整。")
-    lines.append(f"具体办理请以所在区县总工会的答复为准，也可拨打{HOTLINE}职工服务热线。")
+    lines.append("这些文章写于不同年份，名额、金额和办法可能已经调整。"
+                 f"具体办理请以所在区县总工会的答复为准，也可拨打{HOTLINE}职工服务热线。")
     lines.append("驿站位置：文章只给出了数量，没有地址；本机器人里标“示例”的驿站不是真实站点。")
     return "\n".join(lines)
 
@@ -280,11 +332,14 @@ def nearby_message(found: list[Nearby], far_km: float) -> tuple[str, InlineKeybo
     return fit("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
-def district_stations_message(stations: list[Station], district: str | None, limit: int = 10
-                              ) -> tuple[str, InlineKeyboardMarkup]:
+def district_stations_message(stations: list[Station], district: str | None, limit: int = 10,
+                              in_group: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """Stations of a district (or the choice of one). In a group no location button can be sent, so it
+    says how to share a location there instead."""
     rows = []
     if district is None:
-        lines = ["发送您的位置（点下方“📍 附近驿站”按钮）可以找到最近的驿站，或选择区县查看："]
+        how = GROUP_LOCATION_HINT if in_group else "发送您的位置（点下方“📍 附近驿站”按钮）可以找到最近的驿站。"
+        lines = [how, "也可以选择区县查看："]
     elif not stations:
         lines = [f"{district}暂时没有收录驿站。"]
     else:
@@ -296,11 +351,22 @@ def district_stations_message(stations: list[Station], district: str | None, lim
         if any(s.is_example for s in stations[:limit]):
             lines.append("")
             lines.append(EXAMPLE_WARNING)
+    if in_group and district is not None:
+        lines += ["", GROUP_LOCATION_HINT]
     district_buttons = [InlineKeyboardButton(("✅ " if d.name == district else "") + d.short,
                                              callback_data=cb.district_data(d.name, "sd")) for d in DISTRICTS]
     rows.append(district_buttons[:3])
     rows.append(district_buttons[3:])
     return fit("\n".join(lines)), InlineKeyboardMarkup(rows)
+
+
+CAPTION_NOTES = {"photo": "图片本身我看不了，下面按您附的文字回答。",
+                 "document": "文件本身我没有打开，下面按您附的文字回答。"}
+
+
+def caption_note(kind: str | None) -> str:
+    """Said above an answer read from a photo's or file's caption."""
+    return CAPTION_NOTES.get(kind or "", f"{NON_TEXT.get(kind or '', '这类消息')}本身我看不了，下面按您附的文字回答。")
 
 
 def non_text_reply(kind: str | None) -> str:

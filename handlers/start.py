@@ -9,12 +9,17 @@ from knowledge.districts import DISTRICTS, canonical_district
 from . import callbacks as cb
 from . import render
 from .common import answer_callback, edit_or_send
+from .questions import conversation_key
 from .services import services
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The welcome; also the start of a new conversation (earlier questions no longer count)."""
     svc = services(context)
     user = update.effective_user
+    conversation = conversation_key(update)
+    if conversation:
+        svc.forget_conversation(conversation)
     current = await svc.district_of(user.id if user else None)
     engine = await svc.engine()
     await update.effective_message.reply_text(render.welcome_text(engine.documents, current),
@@ -65,11 +70,9 @@ async def district_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(render.HELP_TEXT)
+    await update.effective_message.reply_text(render.help_text(context.bot.username))
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     engine = await services(context).engine()
-    outdated = engine.by_id.get("bot.figures-outdated")
-    await update.effective_message.reply_text(render.about_text(engine.documents,
-                                                                outdated.answer.strip() if outdated else None))
+    await update.effective_message.reply_text(render.about_text(engine.documents))

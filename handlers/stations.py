@@ -25,10 +25,12 @@ async def stations_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     arg = " ".join(context.args or []).strip() if context.args else ""
     district = canonical_district(arg) or await svc.district_of(user.id if user else None)
-    if message.chat.type == "private":
+    private = message.chat.type == "private"
+    if private:
         await message.reply_text(render.LOCATION_PROMPT, reply_markup=render.location_keyboard())
     index = await svc.stations()
-    text, markup = render.district_stations_message(index.in_district(district) if district else [], district)
+    text, markup = render.district_stations_message(index.in_district(district) if district else [], district,
+                                                    in_group=not private)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -68,6 +70,8 @@ async def district_tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer_callback(query, "这个按钮已失效，请重新发送 /stations")
         return
     index = await services(context).stations()
-    text, markup = render.district_stations_message(index.in_district(district) if district else [], district)
+    in_group = update.effective_chat is not None and update.effective_chat.type != "private"
+    text, markup = render.district_stations_message(index.in_district(district) if district else [], district,
+                                                    in_group=in_group)
     await answer_callback(query)
     await edit_or_send(update, context, text, markup)

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from .model import FaqEntry, SourceDocument
+from .text_input import yaml_error_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LINE_KEY = "__line__"
@@ -29,9 +30,7 @@ def load_yaml(text: str, name: str = "<text>") -> object:
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        raise KnowledgeFileError(f"{name} {where}：YAML 格式错误（{getattr(exc, 'problem', exc)}）") from exc
+        raise KnowledgeFileError(yaml_error_text(exc, name, text)) from exc
 
 
 def strip_lines(value):

@@ -5,6 +5,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from .districts import canonical_district
+
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -48,7 +50,7 @@ class FaqEntry:
             id=str(data["id"]),
             question=str(data["question"]),
             answer=str(data["answer"]),
-            district=data.get("district"),
+            district=canonical_district(data.get("district")) or data.get("district"),   # "临平" -> "临平区"
             category=str(data["category"]),
             alternates=[str(a) for a in data.get("alternates") or []],
             keywords=[str(k) for k in data.get("keywords") or []],

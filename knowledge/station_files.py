@@ -17,6 +17,7 @@ import yaml
 
 from .districts import DISTRICTS, canonical_district
 from .model import Station
+from .text_input import UnreadableText, decode_text, yaml_error_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 EXAMPLE_FILE = DATA_DIR / "stations.example.yaml"
@@ -175,7 +176,9 @@ def parse_station_text(text: str, fmt: str) -> StationFile:
     """Checks every row of a YAML or CSV station list (fmt: "yaml" or "csv")."""
     try:
         rows = _rows_from_csv(text) if fmt == "csv" else _rows_from_yaml(text)
-    except (ValueError, yaml.YAMLError, csv.Error) as exc:
+    except yaml.YAMLError as exc:
+        return StationFile([], [StationProblem(None, yaml_error_text(exc, "文件", text))])
+    except (ValueError, csv.Error) as exc:
         return StationFile([], [StationProblem(None, str(exc))])
     stations: list[Station] = []
     problems: list[StationProblem] = []
@@ -197,13 +200,18 @@ def parse_station_text(text: str, fmt: str) -> StationFile:
 
 
 def load_station_file(path: Path) -> StationFile:
-    """A station list from a .yaml/.yml or .csv file (UTF-8, a BOM is fine)."""
+    """A station list from a .yaml/.yml or .csv file (UTF-8, or GBK/GB18030 as Excel saves it)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".yaml", ".yml", ".csv"}:
         return StationFile([], [StationProblem(None, f"不支持的文件类型 {suffix or '(无扩展名)'}：请用 .yaml 或 .csv")])
     try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        decoded = decode_text(path.read_bytes())
+    except OSError as exc:
         return StationFile([], [StationProblem(None, f"无法读取 {path}：{exc}")])
-    return parse_station_text(text, "csv" if suffix == ".csv" else "yaml")
+    except UnreadableText as exc:
+        return StationFile([], [StationProblem(None, str(exc))])
+    parsed = parse_station_text(decoded.text, "csv" if suffix == ".csv" else "yaml")
+    if decoded.note:
+        parsed.problems.insert(0, StationProblem(None, decoded.note, fatal=False))
+    return parsed

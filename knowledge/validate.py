@@ -27,6 +27,7 @@ class Problem:
     entry: str     # entry id, if known
     message: str
     level: str = ERROR
+    field: str | None = None   # the field at fault ("answer", "sources.0.quote"); None: the entry as a whole
 
     def __str__(self) -> str:
         who = f" [{self.entry}]" if self.entry else ""
@@ -52,64 +53,65 @@ class Validator:
         entry_id = str(raw.get("id") or "")
         problems: list[Problem] = []
 
-        def bad(msg: str) -> None:
-            problems.append(Problem(where, entry_id, msg))
+        def bad(msg: str, at: str | None = None) -> None:
+            problems.append(Problem(where, entry_id, msg, field=at))
 
         for key in REQUIRED:
             if key not in raw:
                 bad(f"缺少字段 `{key}`")
         unknown = set(raw) - set(REQUIRED) - {"active", LINE_KEY}
         if unknown:
-            bad(f"未知字段：{', '.join(sorted(unknown))}")
+            bad(f"未知字段：{', '.join(sorted(unknown))}", sorted(unknown)[0])
         if problems:
             return problems
 
         if not ID_RE.match(entry_id):
-            bad("id 只能用小写字母、数字、点和横线（2–81 个字符）")
+            bad("id 只能用小写字母、数字、点和横线（2–81 个字符）", "id")
         if seen_ids is not None:
             if entry_id in seen_ids:
-                bad("id 重复")
+                bad("id 重复", "id")
             seen_ids.add(entry_id)
         for key in ("question", "answer", "category"):
             if not isinstance(raw[key], str) or not raw[key].strip():
-                bad(f"`{key}` 应为非空文本")
+                bad(f"`{key}` 应为非空文本", key)
         for key in ("alternates", "keywords"):
             if not isinstance(raw[key], list) or not all(isinstance(x, str) and x.strip() for x in raw[key]):
-                bad(f"`{key}` 应为非空文本的列表")
+                bad(f"`{key}` 应为非空文本的列表", key)
         if isinstance(raw["alternates"], list) and len(raw["alternates"]) < MIN_ALTERNATES:
-            bad(f"至少需要 {MIN_ALTERNATES} 个其他问法（现有 {len(raw['alternates'])} 个）")
+            bad(f"至少需要 {MIN_ALTERNATES} 个其他问法（现有 {len(raw['alternates'])} 个）", "alternates")
         district = None
         try:
             district = require_district(raw["district"])
         except ValueError as exc:
-            bad(str(exc))
+            bad(str(exc), "district")
         if isinstance(raw["category"], str) and raw["category"] not in self.categories:
-            bad(f"未知分类：{raw['category']}")
+            bad(f"未知分类：{raw['category']}", "category")
         if "active" in raw and not isinstance(raw["active"], bool):
-            bad("`active` 应为 true 或 false")
+            bad("`active` 应为 true 或 false", "active")
         sources = raw["sources"]
         if not isinstance(sources, list) or not sources:
-            bad("至少需要一条来源（document + quote）")
+            bad("至少需要一条来源（document + quote）", "sources")
             return problems
         for i, src in enumerate(sources, 1):
+            at = f"sources.{i - 1}"
             if not isinstance(src, dict) or not src.get("document") or not src.get("quote"):
-                bad(f"第 {i} 条来源需要 document 和 quote")
+                bad(f"第 {i} 条来源需要 document 和 quote", at)
                 continue
             doc_id = str(src["document"])
             doc = self.documents.get(doc_id)
             if doc is None:
-                bad(f"来源文档不存在：{doc_id}")
+                bad(f"来源文档不存在：{doc_id}", f"{at}.document")
                 continue
             quote = str(src["quote"])
             if squash(quote) not in self._squashed[doc_id]:
-                bad(f"引文不在文档 {doc_id} 中：「{quote[:40]}」")
+                bad(f"引文不在文档 {doc_id} 中：「{quote[:40]}」", f"{at}.quote")
             if district and doc.district and doc.district != district:
-                bad(f"条目属于{district}，但引用了{doc.district}的文档 {doc_id}")
+                bad(f"条目属于{district}，但引用了{doc.district}的文档 {doc_id}", f"{at}.document")
         if not isinstance(raw["answer"], str) or not isinstance(raw["alternates"], list):
             return problems
         for finding in self.facts.check(raw):
             if finding.level == ERROR or warnings:
-                problems.append(Problem(where, entry_id, finding.message, finding.level))
+                problems.append(Problem(where, entry_id, finding.message, finding.level, "answer"))
         return problems
 
     def check_all(self, faq_raw: list[tuple[str, dict]], warnings: bool = False) -> list[Problem]:

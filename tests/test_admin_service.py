@@ -80,8 +80,9 @@ def test_an_invalid_import_names_each_bad_line_and_writes_nothing(svc, app):
 """
     result = svc.import_file("faq.yaml", yaml_text.encode(), actor=7)
     assert not result.ok
-    assert any(p.startswith("第 10 行") and "火星区" in p for p in result.problems)
-    assert any("99999" in p for p in result.problems)
+    # each problem at the line of the field that is wrong, not where the entry starts (line 10)
+    assert any(p.startswith("第 11 行") and "火星区" in p for p in result.problems)
+    assert any(p.startswith("第 16 行") and "99999" in p for p in result.problems)
     assert svc.get("linping.new-one") is None and app.repos.knowledge.version() == version
     good = yaml_text.split("  - id: linping.bad-one")[0]
     result = svc.import_file("faq.yaml", good.encode(), actor=7)

@@ -41,8 +41,10 @@ def test_matched_answer_has_source_related_and_feedback(engine):
     assert 1 <= len(rows) <= 4
     assert [b.callback_data[:4] for b in rows[-1]] == ["f:1:", "f:0:"]
     assert all(r[0].callback_data.startswith("q:") for r in rows[:-1])
-    stripped = render.without_feedback(render.answer_keyboard(answer))
-    assert all(not b.callback_data.startswith("f:") for row in stripped.inline_keyboard for b in row)
+    voted = render.with_vote(render.answer_keyboard(answer), helpful=False)
+    assert [b.text for b in voted.inline_keyboard[-1]] == ["👍 有帮助", "✅ 👎 没帮助"]
+    assert [b.callback_data for b in voted.inline_keyboard[-1]] == [b.callback_data for b in rows[-1]]
+    assert voted.inline_keyboard[:-1] == rows[:-1]
 
 
 def test_passage_is_marked_as_excerpt():
@@ -98,12 +100,21 @@ def test_webhook_needs_a_secret_and_tokens_are_checked():
         load_settings(_env_file=None, WEBHOOK_URL="http://bot.example.org/tg", WEBHOOK_SECRET="s")
     with pytest.raises(ValidationError, match="TELEGRAM_BOT_TOKEN"):
         load_settings(_env_file=None, TELEGRAM_BOT_TOKEN="not a token")
-    with pytest.raises(ValidationError, match="/bot"):
-        load_settings(_env_file=None, TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/bot")
+    with pytest.raises(ValidationError, match="TELEGRAM_API_BASE_URL"):
+        load_settings(_env_file=None, TELEGRAM_API_BASE_URL="127.0.0.1:8081")
     s = load_settings(_env_file=None, WEBHOOK_URL="https://bot.example.org/tg/hook", WEBHOOK_SECRET="abc_DEF-1",
                       TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/")
     assert s.webhook_url_path == "tg/hook" and s.telegram_api_base_url == "http://127.0.0.1:8081"
     assert "abc_DEF" not in repr(s)
+
+
+@pytest.mark.parametrize("given", ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot",
+                                   "http://127.0.0.1:8081/bot/", " http://127.0.0.1:8081/bot "])
+def test_api_base_url_in_either_form_is_the_server_address(given):
+    """Our form and python-telegram-bot's base_url form (…/bot) both work, normalised once."""
+    assert load_settings(_env_file=None, TELEGRAM_API_BASE_URL=given).telegram_api_base_url == "http://127.0.0.1:8081"
+    assert load_settings(_env_file=None, TELEGRAM_API_BASE_URL="https://api.telegram.org/bot"
+                         ).telegram_api_base_url == "https://api.telegram.org"
 
 
 def test_token_is_redacted_from_messages_and_tracebacks():
@@ -119,3 +130,48 @@ def test_token_is_redacted_from_messages_and_tracebacks():
     redactor.filter(record)
     text = logging.Formatter().format(record)
     assert "AAE-secret_PART" not in text and "hook-secret" not in text and "boom" in text
+
+
+def test_related_questions_from_another_district_or_topic_are_never_offered(engine):
+    from handlers.questions import related_for
+    fuyang = next(e for e in engine.entries if e.district == "富阳区" and e.category == "体检")
+    elsewhere = [e for e in engine.entries if e.district == "上虞区"][:2]
+    unrelated = next(e for e in engine.entries if e.district == "富阳区" and e.category != "体检")
+    offered = [Suggestion(e.id, e.question, e.district) for e in (*elsewhere, unrelated)]
+    answer = Answer(True, fuyang.answer, fuyang.id, 90.0, "富阳区", related=offered, category=fuyang.category)
+    related = related_for(answer, engine)
+    assert all(engine.by_id[s.faq_id].category == "体检" for s in related)
+    assert all(s.district in (None, "富阳区") for s in related)
+    assert [s.district for s in related] == sorted((s.district for s in related), key=lambda d: d != "富阳区")
+
+
+def test_a_follow_up_says_which_earlier_question_it_continued():
+    earlier = "我在临平读大专，工会有没有学历提升的补贴，想问问具体怎么申请"
+    answer = Answer(True, "富阳区资料里……", "x.y", 90.0, "富阳区", continued=earlier)
+    text = render.answer_text(answer)
+    assert text.startswith(f"接着您问的「{earlier[:23]}…」：\n富阳区资料里")
+    assert len(render.continued_line(answer)) < 40
+    assert not render.answer_text(answer, shared=True).startswith("接着")       # an inline result stands alone
+    assert not render.answer_text(Answer(True, "答", "x.y", 90.0, None)).startswith("接着")
+
+
+def test_the_choose_a_district_hint_is_cut_cleanly():
+    body = "各文都没写报名办法。发送 /district 选择您所在的区，可看该区的详细说明；也可咨询所在区县总工会。"
+    answer = Answer(True, body, "x.y", 90.0, None)
+    assert render.answer_text(answer) == body
+    assert render.answer_text(answer, district_chosen=True) == "各文都没写报名办法。可咨询所在区县总工会。"
+    assert "/district" not in render.answer_text(answer, shared=True)
+
+
+def test_help_names_the_bots_username():
+    assert "@union_test_bot 加关键词" in render.help_text("union_test_bot")
+
+
+def test_a_drafts_bytes_and_tuples_survive_the_json_the_persistence_stores():
+    import json
+
+    from handlers.persistence import _decode, _encode
+    draft = {"kind": "document", "data": b"\x00\xffPK\x03", "position": (30.42, 120.3), "queue": ["t", "d"],
+             "entry": {"sources": [{"document": "d", "quote": "q"}]}}
+    back = _decode(json.loads(json.dumps(_encode(draft))))
+    assert back == {**draft, "position": [30.42, 120.3]} and isinstance(back["data"], bytes)

@@ -72,3 +72,14 @@ def test_console_answers_a_typed_question_offline(run):
     out = run("console", stdin="/district 临平\n免费体检名额\n/quit\n")
     assert out.returncode == 0, out.stderr
     assert "已设置区县：临平区" in out.stdout and "20000" in out.stdout
+
+
+def test_run_bot_alone_migrates_imports_then_chats_in_the_console(run):
+    """`python run_bot.py` with no arguments is what `make run` does (here without a token: the console)."""
+    out = run(stdin="/district 临平\n免费体检名额\n/quit\n")
+    assert out.returncode == 0, out.stderr
+    schema, imported = out.stdout.splitlines()[:2]
+    assert schema.startswith("OK: schema at head") and imported.startswith("OK: ") and " added" in imported
+    assert "控制台" in out.stdout + out.stderr and "20000" in out.stdout
+    again = run(stdin="/quit\n")                       # idempotent: nothing added the second time
+    assert "0 added, 0 updated" in again.stdout

@@ -126,3 +126,18 @@ def test_export_round_trips(database, tmp_path):
     shutil.copytree(tmp_path / "faq", data / "faq")
     again = {e.id: e.content() for e in load_all(data).entries()}
     assert again == before
+
+
+def test_conversation_turns_and_bot_persistence_are_stored_and_replaced(database):
+    """The bot's own state on both databases: upserts replace, None deletes, old conversations purge."""
+    repos = Repositories(database)
+    turn = {"question": "临平读大专有补贴吗", "district": "临平区", "faq_id": "x", "category": "学历提升",
+            "kind": "faq", "topic": "", "at": 1.0}
+    repos.conversations.write({"1": [turn], "-5:7": [turn, turn]})
+    repos.conversations.write({"1": [turn, {**turn, "question": "那富阳呢"}], "-5:7": None})
+    assert [t["question"] for t in repos.conversations.get("1")] == ["临平读大专有补贴吗", "那富阳呢"]
+    assert repos.conversations.get("-5:7") == [] and repos.conversations.purge(-60) == 1
+    assert repos.conversations.get("1") == []
+    repos.persistence.save("user_data", {"9001": {"admin_draft": {"kind": "entry"}}, "9002": {"a": [1]}})
+    repos.persistence.save("user_data", {"9001": {"admin_draft": {"kind": "station"}}, "9002": None})
+    assert repos.persistence.load("user_data") == {"9001": {"admin_draft": {"kind": "station"}}}

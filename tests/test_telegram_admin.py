@@ -21,6 +21,7 @@ from bot.admin import AdminService
 from bot.config import load_settings
 from bot.models import AdminRow, AuditRow, FaqRow, SourceDocumentRow, StationRow
 from bot.setup import open_app
+from handlers import render
 from handlers.admin.common import REFUSAL
 from handlers.application import build_application, start_polling, stop
 
@@ -176,16 +177,17 @@ async def test_non_admins_are_refused_at_every_entry_point_and_nothing_changes(b
                                                   "answer": "名额20000个"}]}, allow_unicode=True).encode()
         notes = "临平区总工会新开设职工夜校，全年开课。".encode() * 3
         for name, content in (("faq.yaml", entry_yaml), ("notes.txt", notes), ("stations.csv", b"id,name\n")):
-            refused = await user.send_file(name, content, REFUSAL)
-            assert body(refused) == REFUSAL
+            # a member's file is like any file a member sends: not an admin action to refuse and audit
+            reply = await user.send_file(name, content)
+            assert body(reply) == render.non_text_reply("document")
 
         answered = await user.ask("临平免费体检名额")        # and the member is not stuck in any admin step
         assert "来源：" in body(answered)
         assert snapshot(app) == before
         assert not bot_api.calls_of("sendDocument") and not bot_api.calls_of("getFile")
         rows = refusals(app)
-        assert len(rows) == 5 + len(forged) + 3 and {r.actor for r in rows} == {f"telegram:{USER}"}
-        assert {r.target_id for r in rows} >= {"/admin", f"button ad:ay:{OTHER_ADMIN}", "file faq.yaml"}
+        assert len(rows) == 5 + len(forged) and {r.actor for r in rows} == {f"telegram:{USER}"}
+        assert {r.target_id for r in rows} >= {"/admin", f"button ad:ay:{OTHER_ADMIN}"}
 
 
 # ------------------------------------------------------------------ entries
@@ -417,7 +419,7 @@ async def test_a_txt_document_becomes_a_source_for_passage_answers(bot_api, seed
     text_ = "临平区总工会2025年新开设“职工夜校”，全年计划开课120节，免费向会员开放。"
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
-        bad = await admin.send_file("broken.txt", b"\xff\xfe\x00\x01" * 10, "UTF-8")
+        bad = await admin.send_file("broken.txt", b"\x80\xff\x00\x01" * 10, "UTF-8")     # no text encoding
         assert "换一个文件" in body(bad)
         await admin.say("/cancel", "已取消")
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -123,11 +124,11 @@ async def test_question_gets_answer_source_buttons_and_feedback(bot_api, seeded_
         assert [(r.question, r.user_id, r.matched, r.faq_id) for r in logged] == \
             [(question, USER, True, expected.faq_id)]
         assert logged[0].latency_ms is not None
-        assert not any(b["callback_data"].startswith("f:")
-                       for row in edited.params["reply_markup"]["inline_keyboard"] for b in row)
+        assert [b["text"] for row in edited.params["reply_markup"]["inline_keyboard"] for b in row
+                if b["callback_data"].startswith("f:")] == ["✅ 👍 有帮助", "👎 没帮助"]
         feedback = rows_of(app, FeedbackRow)
-        assert [(f.helpful, f.faq_id, f.query_id, f.user_id) for f in feedback] == \
-            [(True, expected.faq_id, logged[0].id, USER)]
+        assert [(f.helpful, f.faq_id, f.query_id, f.user_id, f.question) for f in feedback] == \
+            [(True, expected.faq_id, logged[0].id, USER, question)]
 
         # a related question opens as a new message, answered from that entry
         mark = bot_api.mark()
@@ -297,7 +298,7 @@ async def test_a_429_with_retry_after_is_retried(bot_api, seeded_db_url):
         assert "来源：" in delivered.params["text"]
 
 
-async def test_flood_limit_warns_once_then_ignores(bot_api, seeded_db_url):
+async def test_flood_limit_warns_once_saying_when_then_ignores(bot_api, seeded_db_url):
     async with running_bot(bot_api, seeded_db_url, FLOOD_LIMIT_PER_MINUTE=3):
         for i in range(7):
             bot_api.push_message(USER, f"体检 {i}")
@@ -305,7 +306,10 @@ async def test_flood_limit_warns_once_then_ignores(bot_api, seeded_db_url):
         bot_api.push_message(USER + 1, "体检")                 # another user is not affected
         await bot_api.wait_for_async("sendMessage", match={"chat_id": USER + 1})
         mine = [c for c in bot_api.calls_of("sendMessage") if c.params["chat_id"] == USER]
-        assert len(mine) == 4 and sum(c.params["text"] == render.FLOOD_TEXT for c in replies) == 1
+        warnings = [c.params["text"] for c in replies if c.params["text"].startswith(render.FLOOD_TEXT)]
+        assert len(mine) == 4 and len(warnings) == 1
+        seconds = int(re.search(r"请 (\d+) 秒后再发", warnings[0])[1])
+        assert 50 <= seconds <= 60                             # the first of the 3 left the window then
 
 
 async def test_error_handler_logs_and_tells_the_user(bot_api, seeded_db_url, caplog):
@@ -313,10 +317,10 @@ async def test_error_handler_logs_and_tells_the_user(bot_api, seeded_db_url, cap
         svc = application.bot_data["services"]
         real = svc.ask
 
-        async def broken(question, *args):
+        async def broken(question, *args, **kwargs):
             if question == "boom":
                 raise RuntimeError("engine exploded")
-            return await real(question, *args)
+            return await real(question, *args, **kwargs)
 
         svc.ask = broken
         with caplog.at_level(logging.ERROR, logger="bot.errors"):
@@ -364,16 +368,18 @@ async def test_webhook_mode_rejects_posts_without_the_secret(bot_api, seeded_db_
 
 # ------------------------------------------------------------------ the real process
 @pytest.mark.slow
-async def test_run_bot_process_answers_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize(("args", "url_suffix"), [(["run"], ""), ([], "/bot")], ids=["run", "no-arguments-bot-url"])
+async def test_run_bot_process_answers_and_stops_cleanly(tmp_path, args, url_suffix):
+    """`run_bot.py run`, and `run_bot.py` alone with python-telegram-bot's own base_url form (…/bot)."""
     token = "4242:PROCESS-test_token"
     with ServerProcess(token) as server:
         remote = server.client
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": server.url,
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": server.url + url_suffix,
                "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1"}
         env.pop("WEBHOOK_URL", None)
         log_path = tmp_path / "bot.log"
         with open(log_path, "wb") as log_file:
-            proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "run"], cwd=ROOT, env=env,
+            proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), *args], cwd=ROOT, env=env,
                                     stdout=log_file, stderr=subprocess.STDOUT)
             try:
                 await remote.wait_until_polling_async(timeout=25)

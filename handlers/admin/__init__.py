@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from handlers.addressing import NEW_MESSAGE, PRIVATE
+from handlers.addressing import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.common import answer_callback
 from handlers.services import KEY
 
@@ -106,7 +106,9 @@ def _suffixes(*names: str) -> filters.BaseFilter:
     return found
 
 
-def build_conversation(timeout_seconds: float | None) -> ConversationHandler:
+def build_conversation(timeout_seconds: float | None, persistent: bool = False) -> ConversationHandler:
+    """``persistent``: the step of each admin's guided edit is kept in the database
+    (handlers.persistence), so a restart does not drop it."""
     private = NEW_MESSAGE & PRIVATE
     text = TEXT_REPLY
 
@@ -150,6 +152,7 @@ def build_conversation(timeout_seconds: float | None) -> ConversationHandler:
             per_chat=True,
             allow_reentry=True,
             conversation_timeout=timeout_seconds,
+            persistent=persistent,
         )
 
 
@@ -160,12 +163,14 @@ def register_admin(application: Application) -> None:
     if application.job_queue is None:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]): admin edits will not time out")
         timeout = None
-    application.add_handler(build_conversation(timeout))
+    application.add_handler(build_conversation(timeout, persistent=application.persistence is not None))
     private = NEW_MESSAGE & PRIVATE
     for name, callback in (("unanswered", unanswered.unanswered_command), ("export", files.export_command),
                            ("stats", stats.stats_command), ("admins", admins.admins_command),
                            ("cancel", menu.cancel_outside)):
         application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(CommandHandler((*ADMIN_COMMANDS, "cancel"), menu.in_group,
+                                           filters=NEW_MESSAGE & GROUPS))
     application.add_handler(MessageHandler(private & _suffixes("yaml", "yml", "csv"), files.import_upload))
     application.add_handler(MessageHandler(private & filters.Document.ALL, files.other_document))
     application.add_handler(CallbackQueryHandler(_route, pattern=r"^ad:"))

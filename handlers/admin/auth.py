@@ -52,3 +52,20 @@ def admin_only(handler: Handler) -> Handler:
         return END
 
     return checked
+
+
+def admin_or(member_handler: Handler) -> Callable[[Handler], Handler]:
+    """For uploads members send too (a .txt, .csv or .docx): admins get the admin tool, anyone else is
+    answered like any member's file (``member_handler``), with no refusal and no audit row."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE, *args: Any, **kwargs: Any) -> Any:
+            if await is_admin(update, context):
+                return await handler(update, context, *args, **kwargs)
+            await member_handler(update, context)
+            return END
+
+        return checked
+
+    return wrap

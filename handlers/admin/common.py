@@ -33,6 +33,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 from bot.admin import AdminService
 from handlers import callbacks as cb
 from handlers.common import edit_or_send
+from handlers.persistence import stamped
 from handlers.render import clip, fit
 from handlers.services import KEY
 
@@ -147,7 +148,7 @@ def draft(context: ContextTypes.DEFAULT_TYPE) -> dict | None:
 
 
 def new_draft(context: ContextTypes.DEFAULT_TYPE, kind: str, **values: Any) -> dict:
-    context.user_data[DRAFT] = {"kind": kind, "queue": [], "prompt": "", **values}
+    context.user_data[DRAFT] = stamped({"kind": kind, "queue": [], "prompt": "", **values})
     return context.user_data[DRAFT]
 
 
@@ -179,7 +180,7 @@ async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     """Asks the next question of a guided edit (remembered, to repeat it after an odd reply)."""
     current = draft(context)
     if current is not None:
-        current["prompt"] = text
+        stamped(current)["prompt"] = text
     await send(update, context, text + "\n（发送 /cancel 可随时取消）", markup)
 
 

@@ -9,9 +9,10 @@ from telegram.ext import ContextTypes
 
 from bot.admin import AdminError, extract_text
 from handlers.common import answer_callback
+from handlers.media import answer_media
 
 from . import views
-from .auth import admin_only
+from .auth import admin_only, admin_or
 from .common import CONFIRM, D_FILE, END, admin_service, draft, drop_draft, new_draft, prompt, run, send, user_id, write
 from .files import DOCUMENT_SUFFIXES, download, suffix
 from .steps import Flow, Retry, Step, bounded, district_buttons, district_typed, pressed, send_preview, typed
@@ -41,7 +42,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE):
     return D_FILE
 
 
-@admin_only
+@admin_or(answer_media)
 async def file_received(update: Update, context: ContextTypes.DEFAULT_TYPE):
     """The file, whether sent after 📄 新增资料文档 or straight away (then the conversation starts here)."""
     document = update.effective_message.document

@@ -10,9 +10,10 @@ from telegram.ext import ContextTypes
 
 from bot.admin import MAX_UPLOAD_BYTES
 from handlers import render
+from handlers.media import answer_media
 
 from . import views
-from .auth import admin_only, is_admin
+from .auth import admin_only, admin_or, is_admin
 from .common import (
     admin_service,
     log,
@@ -50,7 +51,7 @@ async def download(update: Update, document: Document) -> bytes | None:
     return data
 
 
-@admin_only
+@admin_or(answer_media)
 async def import_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A FAQ or station file: checked as a whole, written only if every line is valid."""
     document = update.effective_message.document
@@ -71,7 +72,7 @@ async def other_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await message.reply_text("不支持这种文件。导入问答或驿站请发送 .yaml / .yml / .csv；"
                                  "新增资料文档请发送 .txt / .docx。发送 /admin 查看管理菜单。")
         return
-    await message.reply_text(render.non_text_reply("document"))
+    await answer_media(update, context)
 
 
 @admin_only

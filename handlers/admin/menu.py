@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 from handlers.common import answer_callback
 
 from . import views
-from .auth import admin_only
+from .auth import admin_only, is_admin
 from .common import END, draft, drop_draft, send, show
 
 
@@ -60,3 +60,13 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE):
     ask = current.get("prompt") or "请按上一条消息的提示回复。"
     await update.effective_message.reply_text(f"这一步没法用这条消息。{ask}\n（发送 /cancel 可取消）")
     return None
+
+
+IN_GROUP = "请私聊我使用管理功能：点我的头像进入私聊，发送 /admin。"
+
+
+async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin command sent in a group: admins are pointed to the private chat (the admin tools work
+    only there); anyone else's is ignored, as any command the bot does not offer them."""
+    if await is_admin(update, context):
+        await update.effective_message.reply_text(IN_GROUP)

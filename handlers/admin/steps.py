@@ -37,6 +37,7 @@ Ask = Prompt | Callable[[Context, dict], Prompt | Awaitable[Prompt]]
 
 TEXT_REPLY = NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
 PREVIEW_PROMPT = "请点预览下面的按钮：确认保存、取消，或修改某一项。"
+DRAFT_GONE = "这次编辑的内容已经找不到了（机器人可能重启过），没有保存任何修改。发送 /admin 重新开始。"
 
 
 class Retry(Exception):
@@ -171,6 +172,9 @@ class Flow:
     def _handler(self, step: Step, reply: Reply) -> BaseHandler:
         async def on_message(update: Update, context: Context):
             message = update.effective_message
+            if draft(context) is None:            # the step survived a restart, its draft did not
+                await message.reply_text(DRAFT_GONE)
+                return END
             raw = message.location if reply.kind == "location" else (message.text or "").strip()
             try:
                 value = reply.read(raw, draft(context))
@@ -182,6 +186,9 @@ class Flow:
 
         async def on_button(update: Update, context: Context):
             query = update.callback_query
+            if draft(context) is None:
+                await answer_callback(query, DRAFT_GONE)
+                return END
             _, args = parse(query.data)
             try:
                 value = reply.read(args, draft(context))

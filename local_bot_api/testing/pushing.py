@@ -171,6 +171,9 @@ class Pushing:
             cq: dict[str, Any] = {"id": cq_id, "from": user}
             if message is not None:
                 msg = self._lookup_message(bot, message, user_id if chat_id is None else chat_id)
+                stored = bot.messages.get((msg["chat"]["id"], msg["message_id"])) or {}
+                if "reply_to_message" in stored:        # like Telegram: the message a button is under keeps
+                    msg["reply_to_message"] = copy.deepcopy(stored["reply_to_message"])   # what it replied to
                 cq["message"] = msg
                 cq["chat_instance"] = str(-(abs(msg["chat"]["id"]) * 1_000_003 % 10**18))
             else:
