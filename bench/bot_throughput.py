@@ -162,7 +162,9 @@ async def main(argv: list[str] | None = None) -> int:
             echo_rates.append(await run_once(echo_application(server.url), remote, pid, ECHO_TOKEN, texts, args.users))
             application = build_application(app, concurrent_updates=args.concurrency)
             if args.no_cache:
-                application.bot_data["services"].cache.size = 0
+                services_ = application.bot_data["services"]
+                services_.cache.size = 0
+                (await services_.engine()).decision_cache_size = 0      # the engine's own reuse of decisions too
             bot_rates.append(await run_once(application, remote, pid, BOT_TOKEN, texts, args.users, profile))
             services = application.bot_data["services"]
 

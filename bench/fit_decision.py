@@ -102,8 +102,9 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
                 raise SystemExit("the embedding model could not load: cannot fit the hybrid decision")
             _VECTORS = CachedQueries(base)
         vectors = _VECTORS
+    # No decision cache: the parameters change between the trials of one engine.
     engine = AnswerEngine(files.entries(), files.documents, files.synonyms, load_categories(), vectors=vectors,
-                          params=params)
+                          params=params, decision_cache=0)
     # Retrieval does not depend on the parameters being fitted: run it once per question.
     memo: dict = {}
     retrieve = engine.retrieve

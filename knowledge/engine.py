@@ -11,6 +11,8 @@ quoted sentence of a source document.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,7 @@ from .semantic import SemanticIndex
 __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation", "Suggestion", "tidy",
            "where_to_ask"]
 
+DECISION_CACHE = 4096    # readings whose decision is kept (see AnswerEngine.__init__)
 LEXICAL_LIMIT = 12       # candidates each lexical variant contributes
 SEMANTIC_LIMIT = 10      # candidates the semantic retriever contributes
 ASKING_LIMIT = 5         # … and from a long message's asking clauses alone
@@ -53,8 +56,15 @@ class AnswerEngine:
 
     def __init__(self, entries: list[FaqEntry], documents: list[SourceDocument],
                  synonyms: list[list[str]] | None = None, categories: list[dict] | None = None,
-                 version: int = 0, vectors: Vectorizer | None = None, params: DecisionParams | None = None):
+                 version: int = 0, vectors: Vectorizer | None = None, params: DecisionParams | None = None,
+                 decision_cache: int = DECISION_CACHE):
         self.version = version
+        # Retrieval and the decision on one reading (text, district) are the costly part of a reply and
+        # do not depend on the conversation: a follow-up's standalone reading, or the same question from
+        # another user, reuses them. The reply itself is composed afresh each time.
+        self._decisions: OrderedDict[tuple, tuple[Decision, np.ndarray | None]] = OrderedDict()
+        self.decision_cache_size = decision_cache
+        self._cache_lock = threading.Lock()
         self.entries = [e for e in entries if e.active]
         self.by_id = {e.id: e for e in self.entries}
         self.documents = {d.id: d for d in documents}
@@ -111,9 +121,21 @@ class AnswerEngine:
 
     def _decide(self, q: Question) -> tuple[Decision, np.ndarray | None]:
         """The decision on one reading of the message, and the reading's embedding (for passages)."""
+        key = (q.raw, q.user_district)
+        with self._cache_lock:
+            hit = self._decisions.get(key)
+            if hit is not None:
+                self._decisions.move_to_end(key)
+                return hit
         retrieval = self.retrieve(q)
-        return decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                      [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
+        result = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
+                        [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
+        if self.decision_cache_size > 0:
+            with self._cache_lock:
+                self._decisions[key] = result
+                while len(self._decisions) > self.decision_cache_size:
+                    self._decisions.popitem(last=False)
+        return result
 
     def _resolve(self, q: Question, history: Sequence[Turn]) -> tuple[Question, tuple, str | None]:
         """The reading of the message to answer: on its own, or against the last turn (knowledge.followup).
