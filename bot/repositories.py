@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
-from .db import Database
+from .db import Database, serialize
 from .models import (
     AdminRow,
     AuditRow,
@@ -24,6 +26,12 @@ from .models import (
 )
 
 KB_VERSION = "kb_version"
+
+
+def _upsert(s: Session, model, values: dict, key: str, update: dict) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE: a first write that two workers may make at once."""
+    dialect_insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    s.execute(dialect_insert(model).values(**values).on_conflict_do_update(index_elements=[key], set_=update))
 
 
 def _entry_from_row(row: FaqRow) -> FaqEntry:
@@ -80,12 +88,12 @@ class KnowledgeRepository:
 
     # ------------------------------------------------------------ reading
     def version(self) -> int:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(KbMetaRow, KB_VERSION)
             return int(row.value) if row else 0
 
     def snapshot(self) -> KnowledgeSnapshot:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(KbMetaRow, KB_VERSION)
             entries = [_entry_from_row(r) for r in s.scalars(select(FaqRow).where(FaqRow.active.is_(True))
                                                               .order_by(FaqRow.id))]
@@ -94,33 +102,31 @@ class KnowledgeRepository:
             return KnowledgeSnapshot(int(row.value) if row else 0, entries, docs, synonyms)
 
     def get_entry(self, entry_id: str) -> FaqEntry | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(FaqRow, entry_id)
             return _entry_from_row(row) if row else None
 
     def all_entries(self, include_retired: bool = True) -> list[FaqEntry]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             q = select(FaqRow).order_by(FaqRow.id)
             if not include_retired:
                 q = q.where(FaqRow.active.is_(True))
             return [_entry_from_row(r) for r in s.scalars(q)]
 
     def documents(self) -> list[SourceDocument]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_doc_from_row(r) for r in s.scalars(select(SourceDocumentRow).order_by(SourceDocumentRow.id))]
 
     def count_entries(self) -> int:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.scalar(select(func.count()).select_from(FaqRow)) or 0
 
     # ------------------------------------------------------------ writing
     @staticmethod
     def _bump(s) -> None:
-        row = s.get(KbMetaRow, KB_VERSION, with_for_update=True)
-        if row is None:
-            s.add(KbMetaRow(key=KB_VERSION, value=1))
-        else:
-            row.value = int(row.value) + 1
+        """One more knowledge version (the very first bump creates the row, also when two race)."""
+        s.flush()
+        _upsert(s, KbMetaRow, {"key": KB_VERSION, "value": 1}, "key", {"value": KbMetaRow.__table__.c.value + 1})
 
     @staticmethod
     def _audit(s, actor: str, action: str, target_type: str, target_id: str | None,
@@ -184,6 +190,7 @@ class KnowledgeRepository:
         """
         report = ImportReport()
         with self.db.transaction() as s:
+            serialize(s, "knowledge-import")        # two processes importing at once: one after the other
             for doc in documents:
                 row = s.get(SourceDocumentRow, doc.id)
                 if row is None or (row.text, row.title, row.district, row.years) != \
@@ -241,47 +248,60 @@ class StationRepository:
         self.db = db
 
     def active(self) -> list[Station]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_station_from_row(r) for r in s.scalars(select(StationRow).where(StationRow.active.is_(True))
                                                                .order_by(StationRow.id))]
 
     def get(self, station_id: str) -> Station | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(StationRow, station_id)
             return _station_from_row(row) if row else None
 
     def count(self) -> int:
         """All rows, retired ones included (an emptied list must not bring the examples back)."""
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.scalar(select(func.count()).select_from(StationRow)) or 0
 
     def all(self) -> list[Station]:
         """Every station, retired ones included (for admins)."""
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_station_from_row(r) for r in s.scalars(select(StationRow).order_by(StationRow.id))]
 
     def replace_many(self, stations: list[Station], actor: str, action: str | None = None) -> int:
         """Upserts a batch in one transaction; returns how many rows changed (audited as `action`
         when given, else create/update)."""
-        changed = 0
         with self.db.transaction() as s:
-            for st in stations:
-                row = s.get(StationRow, st.id)
-                before = _station_from_row(row).__dict__.copy() if row else None
-                if row is None:
-                    row = StationRow(id=st.id)
-                    s.add(row)
-                for key in ("name", "district", "kind", "latitude", "longitude", "address", "hours",
-                            "is_example", "active"):
-                    setattr(row, key, getattr(st, key))
-                row.services = list(st.services)
-                after = st.__dict__.copy()
-                if before != after:
-                    changed += 1
-                    KnowledgeRepository._audit(s, actor, action or ("update" if before else "create"), "station",
-                                               st.id, before, after)
-            if changed:
-                KnowledgeRepository._bump(s)
+            return self._upsert_all(s, stations, actor, action)
+
+    def seed_if_empty(self, stations: list[Station], actor: str) -> int:
+        """First start: these stations, only if the table has none (the check and the write are one
+        step, so two processes starting together seed once)."""
+        with self.db.transaction() as s:
+            serialize(s, "stations-seed")
+            if s.scalar(select(func.count()).select_from(StationRow)):
+                return 0
+            return self._upsert_all(s, stations, actor, None)
+
+    @staticmethod
+    def _upsert_all(s: Session, stations: list[Station], actor: str, action: str | None) -> int:
+        changed = 0
+        for st in stations:
+            row = s.get(StationRow, st.id)
+            before = _station_from_row(row).__dict__.copy() if row else None
+            if row is None:
+                row = StationRow(id=st.id)
+                s.add(row)
+            for key in ("name", "district", "kind", "latitude", "longitude", "address", "hours",
+                        "is_example", "active"):
+                setattr(row, key, getattr(st, key))
+            row.services = list(st.services)
+            after = st.__dict__.copy()
+            if before != after:
+                changed += 1
+                KnowledgeRepository._audit(s, actor, action or ("update" if before else "create"), "station",
+                                           st.id, before, after)
+        if changed:
+            KnowledgeRepository._bump(s)
         return changed
 
 
@@ -292,13 +312,13 @@ class AuditRepository:
         self.db = db
 
     def history(self, target_type: str, target_id: str, limit: int = 50) -> list[AuditRow]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(AuditRow).where(AuditRow.target_type == target_type,
                                                          AuditRow.target_id == target_id)
                                   .order_by(AuditRow.id.desc()).limit(limit)))
 
     def get(self, revision_id: int) -> AuditRow | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.get(AuditRow, revision_id)
 
     def record(self, actor: str, action: str, target_type: str, target_id: str | None,
@@ -313,17 +333,16 @@ class PreferenceRepository:
         self.db = db
 
     def district_of(self, user_id: int) -> str | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(UserPreferenceRow, user_id)
             return row.district if row else None
 
     def set_district(self, user_id: int, district: str | None) -> None:
+        """An upsert: a user's first two messages may be handled at once."""
+        now = utcnow()
         with self.db.transaction() as s:
-            row = s.get(UserPreferenceRow, user_id)
-            if row is None:
-                s.add(UserPreferenceRow(user_id=user_id, district=district))
-            else:
-                row.district = district
+            _upsert(s, UserPreferenceRow, {"user_id": user_id, "district": district, "updated_at": now}, "user_id",
+                    {"district": district, "updated_at": now})
 
 
 @dataclass
@@ -366,7 +385,7 @@ class QueryLogRepository:
 
     def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
         since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             rows = s.execute(select(QueryLogRow.question, QueryLogRow.district, QueryLogRow.created_at)
                              .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
                              .order_by(QueryLogRow.created_at.desc()).limit(limit))
@@ -375,7 +394,7 @@ class QueryLogRepository:
 
     def since(self, days: int) -> list[QueryLogRow]:
         since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(QueryLogRow).where(QueryLogRow.created_at >= since)
                                   .order_by(QueryLogRow.id)))
 
@@ -392,7 +411,7 @@ class FeedbackRepository:
 
     def since(self, days: int) -> list[FeedbackRow]:
         since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(FeedbackRow).where(FeedbackRow.created_at >= since)))
 
 
@@ -401,15 +420,16 @@ class AdminRepository:
         self.db = db
 
     def is_admin(self, user_id: int) -> bool:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.get(AdminRow, user_id) is not None
 
     def list(self) -> list[int]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [r.user_id for r in s.scalars(select(AdminRow).order_by(AdminRow.created_at))]
 
     def add(self, user_id: int, added_by: str) -> bool:
         with self.db.transaction() as s:
+            serialize(s, "admins")
             if s.get(AdminRow, user_id) is not None:
                 return False
             s.add(AdminRow(user_id=user_id, added_by=added_by))
@@ -427,7 +447,9 @@ class AdminRepository:
             return True
 
     def ensure(self, user_ids: list[int], added_by: str) -> None:
+        """The admins named in the settings (every start; two processes starting together add them once)."""
         with self.db.transaction() as s:
+            serialize(s, "admins")
             for uid in user_ids:
                 if s.get(AdminRow, uid) is None:
                     s.add(AdminRow(user_id=uid, added_by=added_by))
