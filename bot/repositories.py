@@ -437,8 +437,13 @@ class AdminRepository:
             return True
 
     def remove(self, user_id: int, removed_by: str) -> bool:
-        """Removes an admin, never the last one (someone must be able to add admins back)."""
+        """Removes an admin, never the last one (someone must be able to add admins back).
+
+        Two admins removing each other at once: the count and the delete are one step (the
+        write lock on SQLite, the `admins` advisory lock on PostgreSQL), so the second sees one left.
+        """
         with self.db.transaction() as s:
+            serialize(s, "admins")
             row = s.get(AdminRow, user_id)
             if row is None or (s.scalar(select(func.count()).select_from(AdminRow)) or 0) <= 1:
                 return False
