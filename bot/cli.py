@@ -13,7 +13,7 @@ from knowledge.districts import require_district
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
 from .config import load_settings
-from .setup import InvalidKnowledge, open_app, validate_files
+from .setup import InvalidKnowledge, SetupError, open_app, validate_files
 
 
 def _settings_or_exit():
@@ -327,4 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SetupError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 1

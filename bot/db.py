@@ -11,6 +11,7 @@ also take a named advisory lock for their transaction (`serialize`).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import zlib
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import PROJECT_DIR
 
+log = logging.getLogger(__name__)
 MIGRATIONS = PROJECT_DIR / "bot" / "migrations"
 # Alembic keeps its running context in module globals: two migrations at once in one process clash.
 _MIGRATING = threading.Lock()
@@ -68,12 +70,19 @@ def migrate(engine: Engine) -> None:
     """Brings the schema to the newest Alembic revision (idempotent), in one transaction.
 
     Two processes migrating at once: the second waits for the first (SQLite write lock,
-    PostgreSQL advisory lock) and then finds the schema at head.
+    PostgreSQL advisory lock) and then finds the schema at head. Empty tables without a version
+    row (left by a first start killed before migrations were atomic) are dropped and made again.
     """
+    from .schema_repair import repair_half_made_schema
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with _MIGRATING, engine.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"}).begin() as conn:
         serialize(conn, "migrate")
+        dropped = repair_half_made_schema(conn)
+        if dropped:
+            log.warning("empty tables without a migration version (an interrupted first start) dropped and "
+                        "made again: %s", ", ".join(dropped))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -15,8 +15,13 @@ from .db import Database
 from .live_knowledge import LiveKnowledge
 from .live_stations import LiveStations, load_examples_if_empty
 from .repositories import ImportReport, Repositories
+from .schema_repair import HalfMadeSchema
 
 log = logging.getLogger(__name__)
+
+
+class SetupError(Exception):
+    """The application cannot start; the message says why and what to do (shown without a traceback)."""
 
 
 class InvalidKnowledge(Exception):
@@ -59,6 +64,8 @@ def _prepare_database(db: Database, repos: Repositories, load_knowledge: bool) -
         try:
             db.migrate()
             return import_files(repos) if load_knowledge else None
+        except HalfMadeSchema as exc:
+            raise SetupError(str(exc)) from None
         except (OperationalError, IntegrityError, ProgrammingError):
             if attempt == 3:
                 raise
