@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from rapidfuzz import fuzz
 
+from knowledge import safe_yaml
 from knowledge.districts import require_district, union_of
 from knowledge.kbfiles import KnowledgeFileError, dump_entries, load_yaml, strip_lines
 from knowledge.model import FaqEntry, SourceDocument, Station
@@ -246,6 +247,9 @@ class AdminService:
         return self._import_faq(text, fmt, actor)
 
     def _import_faq(self, text: str, fmt: str, actor: int | str) -> ImportResult:
+        bad = safe_yaml.unstorable(text) if fmt == "csv" else None
+        if bad:
+            return ImportResult("faq", False, [str(bad)])
         try:
             rows = self._faq_rows_csv(text) if fmt == "csv" else self._faq_rows_yaml(text)
         except (KnowledgeFileError, csv.Error, ValueError) as exc:

@@ -84,6 +84,9 @@ def cmd_kb(args) -> int:
                 print(p)
             print(f"FAIL: nothing imported, {len(exc.problems)} problem(s)")
             return 1
+        except KnowledgeFileError as exc:
+            print(f"FAIL: nothing imported: {exc}")
+            return 1
         print(f"OK: {len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
               f"{report.documents} document(s) loaded")
         for entry_id in report.conflicts:
