@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from knowledge.districts import require_district
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
-from .config import load_settings
+from .config import MAX_TELEGRAM_ID, describe_settings_error, load_settings
 from .setup import InvalidKnowledge, SetupError, open_app, validate_files
 
 
@@ -20,10 +20,17 @@ def _settings_or_exit():
     try:
         return load_settings()
     except ValidationError as exc:
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            print(f"配置错误 {name}: {err['msg']}", file=sys.stderr)
+        for line in describe_settings_error(exc):
+            print(line, file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _telegram_id_arg(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 20 and 0 < int(text) <= MAX_TELEGRAM_ID):
+        raise argparse.ArgumentTypeError(f"“{value[:30]}”不是 Telegram 用户 ID"
+                                         f"（1 到 {MAX_TELEGRAM_ID} 之间的半角数字）")
+    return int(text)
 
 
 def _district_arg(value: str | None) -> str | None:
@@ -270,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     adm.add_argument("--actor", default="operator", help="recorded as who made the change")
     adm_sub = adm.add_subparsers(dest="admin_command", required=True)
     for name in ("add", "remove"):
-        adm_sub.add_parser(name).add_argument("user_id", type=int)
+        adm_sub.add_parser(name).add_argument("user_id", type=_telegram_id_arg)
     adm_sub.add_parser("list")
     adm_sub.add_parser("import", help="a YAML/CSV file of FAQ entries or stations").add_argument("file")
     adm_sub.add_parser("retire").add_argument("entry_id")
