@@ -44,20 +44,9 @@ def cmd_ask(args) -> int:
     app = open_app(_settings_or_exit())
     engine = app.knowledge.engine
     if args.jsonl:
-        out = sys.stdout
-        for lineno, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                req = json.loads(line)
-                question = req.get("q") if isinstance(req, dict) else None
-                district = req.get("district") if isinstance(req, dict) else None
-                result = engine.answer(str(question or ""), district).to_json()
-            except (json.JSONDecodeError, TypeError, AttributeError) as exc:
-                result = {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
-                          "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
-            out.write(json.dumps(result, ensure_ascii=False) + "\n")
-            out.flush()
+        from .jsonl_batch import answer_lines
+        sys.stdout.flush()
+        answer_lines(engine, sys.stdin.buffer, sys.stdout.buffer)
         return 0
     question = " ".join(args.question)
     answer = engine.answer(question, args.district)
