@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -195,7 +195,7 @@ class AdminService:
         preparer = engine.preparer
         items: list[tuple[str, str | None, bool]] = [(q, d, False) for q, d, _ in
                                                       self.repos.queries.recent_unanswered(days)]
-        items += [(f.question, None, True) for f in self.repos.feedback.since(days) if not f.helpful and f.question]
+        items += [(q, None, True) for q in self.repos.feedback.disliked_questions(days)]
         groups: list[dict] = []
         for question, district, disliked in items:
             key = preparer.prepare(question).text or question
@@ -374,28 +374,20 @@ class AdminService:
 
     # ---------------------------------------------------------------- statistics
     def stats(self, days: int = 30) -> dict:
-        rows = self.repos.queries.since(days)
-        feedback = self.repos.feedback.since(days)
-        per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        per_district: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for r in rows:
-            day = r.created_at.date().isoformat() if r.created_at else "?"
-            per_day[day][0] += 1
-            per_day[day][1] += r.matched
-            per_district[r.district or "未选择"][0] += 1
-            per_district[r.district or "未选择"][1] += r.matched
-        engine = self.app.knowledge.engine
-        top = Counter(r.faq_id for r in rows if r.faq_id)
+        """Counted by the database: fast at hundreds of thousands of logged questions."""
+        summary = self.repos.queries.summary(days)
+        helpful, unhelpful = self.repos.feedback.counts(days)
+        by_id = self.app.knowledge.engine.by_id
         return {
             "days": days,
-            "questions": len(rows),
-            "matched": sum(r.matched for r in rows),
-            "per_day": dict(sorted(per_day.items())),
-            "per_district": dict(per_district),
-            "top_questions": [(engine.by_id[i].question if i in engine.by_id else i, n) for i, n in top.most_common(5)],
+            "questions": summary.questions,
+            "matched": summary.matched,
+            "per_day": summary.per_day,
+            "per_district": summary.per_district,
+            "top_questions": [(by_id[i].question if i in by_id else i, n) for i, n in summary.top_entries],
             "top_unanswered": [(g.question, g.count) for g in self.unanswered(days, 5)],
-            "helpful": sum(f.helpful for f in feedback),
-            "unhelpful": sum(not f.helpful for f in feedback),
+            "helpful": helpful,
+            "unhelpful": unhelpful,
         }
 
     @staticmethod

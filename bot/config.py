@@ -23,7 +23,8 @@ _ID_SEPARATORS = re.compile(r"[,;，；、\s]+")
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _PATH_RE = re.compile(r"^[A-Za-z0-9_\-/]{0,200}$")
 SECRET_NAMES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL")     # never echoed back
-INT_FIELDS = ("webhook_port", "telegram_concurrent_updates", "flood_limit_per_minute")
+INT_FIELDS = ("webhook_port", "telegram_concurrent_updates", "flood_limit_per_minute", "query_log_retention_days",
+              "refusal_audit_retention_days")
 DECIMAL_FIELDS = ("telegram_rate_limit_per_second", "kb_refresh_seconds", "admin_conversation_timeout")
 
 
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     admin_conversation_timeout: float = Field(600.0, alias="ADMIN_CONVERSATION_TIMEOUT", gt=0, le=86_400,
                                               allow_inf_nan=False)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # Logged questions (and their 👍/👎) and refused admin attempts are deleted after this many days
+    # (0 keeps them forever); admin changes are the undo history and are always kept.
+    query_log_retention_days: int = Field(180, alias="QUERY_LOG_RETENTION_DAYS", ge=0, le=3650)
+    refusal_audit_retention_days: int = Field(180, alias="REFUSAL_AUDIT_RETENTION_DAYS", ge=0, le=3650)
 
     @field_validator(*INT_FIELDS, mode="before")
     @classmethod

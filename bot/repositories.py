@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,14 +14,19 @@ from .models import (
     AdminRow,
     AuditRow,
     FaqRow,
-    FeedbackRow,
     KbMetaRow,
-    QueryLogRow,
     SourceDocumentRow,
     StationRow,
     SynonymRow,
     UserPreferenceRow,
     utcnow,
+)
+from .usage_repositories import (  # noqa: F401 - LoggedQuery is part of this module's interface
+    FeedbackRepository,
+    LoggedQuery,
+    QueryLogRepository,
+    RetentionPolicy,
+    RetentionRepository,
 )
 
 KB_VERSION = "kb_version"
@@ -345,76 +349,6 @@ class PreferenceRepository:
                     {"district": district, "updated_at": now})
 
 
-@dataclass
-class LoggedQuery:
-    question: str
-    district: str | None
-    matched: bool
-    kind: str
-    faq_id: str | None
-    score: float
-    user_id: int | None = None
-    channel: str = "telegram"
-    latency_ms: float | None = None
-
-
-class QueryLogRepository:
-    def __init__(self, db: Database):
-        self.db = db
-
-    def record(self, q: LoggedQuery) -> int:
-        with self.db.transaction() as s:
-            row = QueryLogRow(user_id=q.user_id, channel=q.channel, question=q.question[:1000], district=q.district,
-                              matched=q.matched, kind=q.kind, faq_id=q.faq_id, score=q.score,
-                              latency_ms=q.latency_ms)
-            s.add(row)
-            s.flush()
-            return int(row.id)
-
-    def record_many(self, queries: list[LoggedQuery]) -> list[int]:
-        """Several questions in one INSERT (the bot's group commit); ids in the same order."""
-        if not queries:
-            return []
-        now = utcnow()
-        values = [{"user_id": q.user_id, "channel": q.channel, "question": q.question[:1000], "district": q.district,
-                   "matched": q.matched, "kind": q.kind, "faq_id": q.faq_id, "score": q.score,
-                   "latency_ms": q.latency_ms, "created_at": now} for q in queries]
-        stmt = insert(QueryLogRow).returning(QueryLogRow.id, sort_by_parameter_order=True)
-        with self.db.transaction() as s:
-            return [int(row_id) for row_id in s.scalars(stmt, values)]
-
-    def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.reading() as s:
-            rows = s.execute(select(QueryLogRow.question, QueryLogRow.district, QueryLogRow.created_at)
-                             .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
-                             .order_by(QueryLogRow.created_at.desc()).limit(limit))
-            return [tuple(r) for r in rows]
-
-
-    def since(self, days: int) -> list[QueryLogRow]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.reading() as s:
-            return list(s.scalars(select(QueryLogRow).where(QueryLogRow.created_at >= since)
-                                  .order_by(QueryLogRow.id)))
-
-
-class FeedbackRepository:
-    def __init__(self, db: Database):
-        self.db = db
-
-    def record(self, user_id: int | None, faq_id: str | None, question: str | None, helpful: bool,
-               query_id: int | None = None) -> None:
-        with self.db.transaction() as s:
-            s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
-                              query_id=query_id))
-
-    def since(self, days: int) -> list[FeedbackRow]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.reading() as s:
-            return list(s.scalars(select(FeedbackRow).where(FeedbackRow.created_at >= since)))
-
-
 class AdminRepository:
     def __init__(self, db: Database):
         self.db = db
@@ -464,6 +398,7 @@ class AdminRepository:
 class Repositories:
     """All repositories over one database, built once at start-up."""
     db: Database
+    retention_policy: RetentionPolicy | None = None
     knowledge: KnowledgeRepository = field(init=False)
     stations: StationRepository = field(init=False)
     preferences: PreferenceRepository = field(init=False)
@@ -471,6 +406,7 @@ class Repositories:
     feedback: FeedbackRepository = field(init=False)
     admins: AdminRepository = field(init=False)
     audit: AuditRepository = field(init=False)
+    retention: RetentionRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -480,3 +416,5 @@ class Repositories:
         self.feedback = FeedbackRepository(self.db)
         self.admins = AdminRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.retention = RetentionRepository(self.db, self.retention_policy)
+        self.queries.retention = self.retention
