@@ -69,9 +69,12 @@ def _fresh_pg(pg_url: str) -> str:
 
 
 def test_two_first_starts_on_sqlite_both_succeed(tmp_path):
+    import shutil
+    template = tmp_path / "template.db"
+    _upgraded_and_imported(f"sqlite:///{template}")
     for trial in range(5):
+        shutil.copyfile(template, tmp_path / f"first{trial}.db")
         url = f"sqlite:///{tmp_path / f'first{trial}.db'}"
-        _upgraded_and_imported(url)
         errors = _together(2, lambda url=url: _start(url))
         assert not errors, f"trial {trial}: {errors[0]!r}"
         _check(url)
@@ -89,7 +92,7 @@ def test_two_first_starts_on_a_new_sqlite_file_both_succeed(tmp_path):
 @pytest.mark.postgres
 def test_two_first_starts_on_postgres_both_succeed(pg_url):
     _upgraded_and_imported(pg_url)
-    for trial in range(5):
+    for trial in range(3):
         url = _fresh_pg(pg_url)
         errors = _together(2, lambda url=url: _start(url))
         assert not errors, f"trial {trial}: {errors[0]!r}"

@@ -61,15 +61,26 @@ def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
                           timeout=120, env={**full, **env})
 
 
-@pytest.mark.parametrize("name,value", [("ADMIN_IDS", str(2 ** 63)), ("ADMIN_CONVERSATION_TIMEOUT", "inf"),
-                                        ("ADMIN_IDS", "0")])
-def test_start_up_with_a_bad_setting_exits_2_without_a_traceback(tmp_path, name, value):
-    out = _run({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", name: value}, "db", "upgrade")
+def test_start_up_with_a_bad_setting_exits_2_without_a_traceback(tmp_path):
+    out = _run({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "ADMIN_IDS": str(2 ** 63)}, "db", "upgrade")
     assert out.returncode == 2, out.stderr[-2000:]
-    assert name in out.stderr and "Traceback" not in out.stderr
+    assert "ADMIN_IDS" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("name,value", [("ADMIN_CONVERSATION_TIMEOUT", "inf"), ("ADMIN_IDS", "0"),
+                                        ("KB_REFRESH_SECONDS", "nan")])
+def test_every_command_refuses_a_bad_setting_with_exit_2(tmp_path, monkeypatch, capsys, name, value):
+    from bot.cli import main
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_:
+        main(["db", "upgrade"])
+    assert exit_.value.code == 2 and name in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value", ["0", "-5", str(2 ** 63), "1_000", "１２３"])
-def test_admin_add_refuses_an_impossible_telegram_id(tmp_path, value):
-    out = _run({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}, "admin", "add", "--", value)
-    assert out.returncode == 2 and "Telegram" in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
+def test_admin_add_refuses_an_impossible_telegram_id(value, capsys):
+    from bot.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["admin", "add", "--", value])
+    assert exit_.value.code == 2 and "Telegram" in capsys.readouterr().err
