@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from knowledge.validate import Problem, Validator
 from .setup import App
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_DOCX_UNPACKED = 40 * 2**20        # a long article's text is well under a megabyte of XML
 CSV_FAQ_COLUMNS = ("id", "district", "category", "question", "alternates", "keywords", "answer",
                    "source_document", "source_quote")
 LIST_SEP = "|"
@@ -411,6 +413,17 @@ def _station_row(station: Station) -> dict:
             "hours": station.hours, "services": list(station.services), "is_example": station.is_example}
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    """A .docx is a zip: 2 MB can unpack to a gigabyte of XML (1.1 GB and 2 minutes for one upload)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(item.file_size for item in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise AdminError("无法读取这个 .docx 文件") from None
+    if unpacked > MAX_DOCX_UNPACKED:
+        raise AdminError(f"这个 .docx 解压后超过 {MAX_DOCX_UNPACKED // 2**20} MB，请另存为 .txt 再上传")
+
+
 def extract_text(filename: str, data: bytes) -> str:
     name = filename.lower()
     if len(data) > MAX_UPLOAD_BYTES:
@@ -421,6 +434,7 @@ def extract_text(filename: str, data: bytes) -> str:
         except UnicodeDecodeError:
             raise AdminError("文本文件不是 UTF-8 编码") from None
     if name.endswith(".docx"):
+        _check_unpacked_size(data)
         try:
             import docx
             document = docx.Document(io.BytesIO(data))

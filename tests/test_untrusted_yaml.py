@@ -242,3 +242,31 @@ def test_kb_import_of_a_bad_knowledge_file_changes_nothing(text, tmp_path, monke
     before = _state(module_app)
     assert main(["kb", "import", "--data-dir", str(data)]) == 1
     assert "zz-upload.yaml 第 " in capsys.readouterr().out and _state(module_app) == before
+
+
+def test_a_docx_that_unpacks_to_far_more_than_it_weighs_is_refused_before_it_is_read():
+    """A .docx is a zip: a small upload can hold a document.xml of hundreds of megabytes."""
+    import io
+    import zipfile
+
+    import docx
+
+    from bot.admin import AdminError, extract_text
+    real = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("临平区总工会开展职工免费体检活动。")
+    document.save(real)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(real.getvalue())) as src, \
+            zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 1_300_000)
+            dst.writestr(item.filename, data)
+    assert len(bomb.getvalue()) < 2 * 1024 * 1024
+    assert "免费体检" in extract_text("real.docx", real.getvalue())
+    with pytest.raises(AdminError, match="解压"):
+        extract_text("bomb.docx", bomb.getvalue())
+    with pytest.raises(AdminError):
+        extract_text("broken.docx", b"PK\x03\x04 not really a zip")
