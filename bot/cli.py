@@ -14,19 +14,25 @@ from knowledge.districts import require_district
 from knowledge.facts import WARNING
 from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
 
-from .config import load_settings
-from .conversations import Session
-from .setup import App, InvalidKnowledge, open_app, validate_files
+from .config import MAX_TELEGRAM_ID, describe_settings_error, load_settings
+from .setup import App, InvalidKnowledge, SetupError, open_app, validate_files
 
 
 def _settings_or_exit():
     try:
         return load_settings()
     except ValidationError as exc:
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            print(f"配置错误 {name}: {err['msg']}", file=sys.stderr)
+        for line in describe_settings_error(exc):
+            print(line, file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _telegram_id_arg(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 20 and 0 < int(text) <= MAX_TELEGRAM_ID):
+        raise argparse.ArgumentTypeError(f"“{value[:30]}”不是 Telegram 用户 ID"
+                                         f"（1 到 {MAX_TELEGRAM_ID} 之间的半角数字）")
+    return int(text)
 
 
 def _district_arg(value: str | None) -> str | None:
@@ -36,38 +42,13 @@ def _district_arg(value: str | None) -> str | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _answer_line(engine, line: str, lineno: int, sessions: dict[str, Session]) -> dict:
-    """One `ask --jsonl` line: {"q", "district"?, "session"?}. Lines with the same "session" are the turns
-    of one conversation, in input order; without it a line stands alone."""
-    try:
-        req = json.loads(line)
-        if not isinstance(req, dict):
-            raise TypeError("应为 JSON 对象，例如 {\"q\": \"体检\"}")
-        question = str(req.get("q") or "")
-        district = req.get("district")
-        session = None
-        if req.get("session") is not None:
-            session = sessions.setdefault(str(req["session"]), Session())
-        answer = engine.answer(question, district, session.history() if session else ())
-        if session is not None:
-            session.add(question, answer)
-        return answer.to_json()
-    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
-        return {"matched": False, "answer": f"第 {lineno} 行不是有效的 JSON：{exc}", "faq_id": None,
-                "score": 0.0, "district": None, "sources": [], "suggestions": [], "kind": "error"}
-
-
 def cmd_ask(args) -> int:
     app = open_app(_settings_or_exit())
     engine = app.knowledge.engine
     if args.jsonl:
-        out = sys.stdout
-        sessions: dict[str, Session] = {}
-        for lineno, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            out.write(json.dumps(_answer_line(engine, line, lineno, sessions), ensure_ascii=False) + "\n")
-            out.flush()
+        from .jsonl_batch import answer_lines
+        sys.stdout.flush()
+        answer_lines(engine, sys.stdin.buffer, sys.stdout.buffer)
         return 0
     question = " ".join(args.question)
     answer = engine.answer(question, args.district)
@@ -103,6 +84,9 @@ def cmd_kb(args) -> int:
             for p in exc.problems:
                 print(p)
             print(f"FAIL: nothing imported, {len(exc.problems)} problem(s)")
+            return 1
+        except KnowledgeFileError as exc:
+            print(f"FAIL: nothing imported: {exc}")
             return 1
         print(f"OK: {len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
               f"{report.documents} document(s) loaded")
@@ -316,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     adm.add_argument("--actor", default="operator", help="recorded as who made the change")
     adm_sub = adm.add_subparsers(dest="admin_command", required=True)
     for name in ("add", "remove"):
-        adm_sub.add_parser(name).add_argument("user_id", type=int)
+        adm_sub.add_parser(name).add_argument("user_id", type=_telegram_id_arg)
     adm_sub.add_parser("list")
     adm_sub.add_parser("import", help="a YAML/CSV file of FAQ entries or stations").add_argument("file")
     adm_sub.add_parser("retire").add_argument("entry_id")
@@ -377,5 +361,13 @@ def main(argv: list[str] | None = None, *, run_telegram: Callable[[App], int] | 
     parser.set_defaults(run_telegram=run_telegram)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        return cmd_default(parser, args)
-    return args.func(args)
+        return _run(cmd_default, parser, args)
+    return _run(args.func, args)
+
+
+def _run(fn, *args) -> int:
+    try:
+        return fn(*args)
+    except SetupError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 1

@@ -30,7 +30,7 @@ class EmbeddingStore:
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         try:
-            with self.db.transaction() as s:
+            with self.db.reading() as s:
                 for i in range(0, len(keys), CHUNK):
                     rows = s.execute(select(EmbeddingRow.key, EmbeddingRow.vector).where(
                         EmbeddingRow.model == self.model, EmbeddingRow.key.in_(keys[i:i + CHUNK])))
@@ -55,5 +55,5 @@ class EmbeddingStore:
 
     def count(self) -> int:
         from sqlalchemy import func
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.scalar(select(func.count()).select_from(EmbeddingRow).where(EmbeddingRow.model == self.model))

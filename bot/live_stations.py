@@ -63,4 +63,4 @@ def load_examples_if_empty(repos: Repositories) -> int:
         log.warning("example stations not loaded: %s", "; ".join(str(p) for p in parsed.errors))
         return 0
     stations = [Station(**{**s.__dict__, "is_example": True}) for s in parsed.stations]
-    return repos.stations.replace_many(stations, actor="examples")
+    return repos.stations.seed_if_empty(stations, actor="examples")

@@ -96,7 +96,10 @@ class UserPreferenceRow(Base):
 
 class QueryLogRow(Base):
     __tablename__ = "query_log"
-    __table_args__ = (Index("ix_query_log_matched_at", "matched", "created_at"),)
+    # The two covering indexes serve `admin stats` and pruning from the index alone (migration 0003).
+    __table_args__ = (Index("ix_query_log_matched_at", "matched", "created_at"),
+                      Index("ix_query_log_created_summary", "created_at", "matched", "district"),
+                      Index("ix_query_log_faq_at", "faq_id", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -105,10 +108,10 @@ class QueryLogRow(Base):
     district: Mapped[str | None] = mapped_column(String(20))
     matched: Mapped[bool] = mapped_column(Boolean)
     kind: Mapped[str] = mapped_column(String(20))
-    faq_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    faq_id: Mapped[str | None] = mapped_column(String(100))
     score: Mapped[float] = mapped_column(Float)
     latency_ms: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class FeedbackRow(Base):
@@ -125,7 +128,7 @@ class FeedbackRow(Base):
     faq_id: Mapped[str | None] = mapped_column(String(100), index=True)
     question: Mapped[str | None] = mapped_column(Text)
     helpful: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class AdminRow(Base):

@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from knowledge.districts import canonical_district
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
-from .db import Database
+from .db import Database, serialize
 from .models import (
     AdminRow,
     AuditRow,
     FaqRow,
-    FeedbackRow,
     KbMetaRow,
-    QueryLogRow,
     SourceDocumentRow,
     StationRow,
     SynonymRow,
@@ -25,8 +23,21 @@ from .models import (
     utcnow,
 )
 from .state_repositories import ConversationRepository, PersistenceRepository
+from .usage_repositories import (  # noqa: F401 - LoggedQuery is part of this module's interface
+    FeedbackRepository,
+    LoggedQuery,
+    QueryLogRepository,
+    RetentionPolicy,
+    RetentionRepository,
+)
 
 KB_VERSION = "kb_version"
+
+
+def _upsert(s: Session, model, values: dict, key: str, update: dict) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE: a first write that two workers may make at once."""
+    dialect_insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    s.execute(dialect_insert(model).values(**values).on_conflict_do_update(index_elements=[key], set_=update))
 
 
 def _entry_from_row(row: FaqRow) -> FaqEntry:
@@ -89,12 +100,12 @@ class KnowledgeRepository:
 
     # ------------------------------------------------------------ reading
     def version(self) -> int:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(KbMetaRow, KB_VERSION)
             return int(row.value) if row else 0
 
     def snapshot(self) -> KnowledgeSnapshot:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(KbMetaRow, KB_VERSION)
             entries = [_entry_from_row(r) for r in s.scalars(select(FaqRow).where(FaqRow.active.is_(True))
                                                               .order_by(FaqRow.id))]
@@ -103,33 +114,31 @@ class KnowledgeRepository:
             return KnowledgeSnapshot(int(row.value) if row else 0, entries, docs, synonyms)
 
     def get_entry(self, entry_id: str) -> FaqEntry | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(FaqRow, entry_id)
             return _entry_from_row(row) if row else None
 
     def all_entries(self, include_retired: bool = True) -> list[FaqEntry]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             q = select(FaqRow).order_by(FaqRow.id)
             if not include_retired:
                 q = q.where(FaqRow.active.is_(True))
             return [_entry_from_row(r) for r in s.scalars(q)]
 
     def documents(self) -> list[SourceDocument]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_doc_from_row(r) for r in s.scalars(select(SourceDocumentRow).order_by(SourceDocumentRow.id))]
 
     def count_entries(self) -> int:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.scalar(select(func.count()).select_from(FaqRow)) or 0
 
     # ------------------------------------------------------------ writing
     @staticmethod
     def _bump(s) -> None:
-        row = s.get(KbMetaRow, KB_VERSION, with_for_update=True)
-        if row is None:
-            s.add(KbMetaRow(key=KB_VERSION, value=1))
-        else:
-            row.value = int(row.value) + 1
+        """One more knowledge version (the very first bump creates the row, also when two race)."""
+        s.flush()
+        _upsert(s, KbMetaRow, {"key": KB_VERSION, "value": 1}, "key", {"value": KbMetaRow.__table__.c.value + 1})
 
     @staticmethod
     def _audit(s, actor: str, action: str, target_type: str, target_id: str | None,
@@ -194,6 +203,7 @@ class KnowledgeRepository:
         """
         report = ImportReport()
         with self.db.transaction() as s:
+            serialize(s, "knowledge-import")        # two processes importing at once: one after the other
             for doc in documents:
                 row = s.get(SourceDocumentRow, doc.id)
                 if row is None or (row.text, row.title, row.district, row.years) != \
@@ -251,47 +261,60 @@ class StationRepository:
         self.db = db
 
     def active(self) -> list[Station]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_station_from_row(r) for r in s.scalars(select(StationRow).where(StationRow.active.is_(True))
                                                                .order_by(StationRow.id))]
 
     def get(self, station_id: str) -> Station | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(StationRow, station_id)
             return _station_from_row(row) if row else None
 
     def count(self) -> int:
         """All rows, retired ones included (an emptied list must not bring the examples back)."""
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.scalar(select(func.count()).select_from(StationRow)) or 0
 
     def all(self) -> list[Station]:
         """Every station, retired ones included (for admins)."""
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [_station_from_row(r) for r in s.scalars(select(StationRow).order_by(StationRow.id))]
 
     def replace_many(self, stations: list[Station], actor: str, action: str | None = None) -> int:
         """Upserts a batch in one transaction; returns how many rows changed (audited as `action`
         when given, else create/update)."""
-        changed = 0
         with self.db.transaction() as s:
-            for st in stations:
-                row = s.get(StationRow, st.id)
-                before = _station_from_row(row).__dict__.copy() if row else None
-                if row is None:
-                    row = StationRow(id=st.id)
-                    s.add(row)
-                for key in ("name", "kind", "latitude", "longitude", "address", "hours", "is_example", "active"):
-                    setattr(row, key, getattr(st, key))
-                row.district = _district(st.district)
-                row.services = list(st.services)
-                after = st.__dict__.copy()
-                if before != after:
-                    changed += 1
-                    KnowledgeRepository._audit(s, actor, action or ("update" if before else "create"), "station",
-                                               st.id, before, after)
-            if changed:
-                KnowledgeRepository._bump(s)
+            return self._upsert_all(s, stations, actor, action)
+
+    def seed_if_empty(self, stations: list[Station], actor: str) -> int:
+        """First start: these stations, only if the table has none (the check and the write are one
+        step, so two processes starting together seed once)."""
+        with self.db.transaction() as s:
+            serialize(s, "stations-seed")
+            if s.scalar(select(func.count()).select_from(StationRow)):
+                return 0
+            return self._upsert_all(s, stations, actor, None)
+
+    @staticmethod
+    def _upsert_all(s: Session, stations: list[Station], actor: str, action: str | None) -> int:
+        changed = 0
+        for st in stations:
+            row = s.get(StationRow, st.id)
+            before = _station_from_row(row).__dict__.copy() if row else None
+            if row is None:
+                row = StationRow(id=st.id)
+                s.add(row)
+            for key in ("name", "kind", "latitude", "longitude", "address", "hours", "is_example", "active"):
+                setattr(row, key, getattr(st, key))
+            row.district = _district(st.district)
+            row.services = list(st.services)
+            after = st.__dict__.copy()
+            if before != after:
+                changed += 1
+                KnowledgeRepository._audit(s, actor, action or ("update" if before else "create"), "station",
+                                           st.id, before, after)
+        if changed:
+            KnowledgeRepository._bump(s)
         return changed
 
 
@@ -302,13 +325,13 @@ class AuditRepository:
         self.db = db
 
     def history(self, target_type: str, target_id: str, limit: int = 50) -> list[AuditRow]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(AuditRow).where(AuditRow.target_type == target_type,
                                                          AuditRow.target_id == target_id)
                                   .order_by(AuditRow.id.desc()).limit(limit)))
 
     def get(self, revision_id: int) -> AuditRow | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.get(AuditRow, revision_id)
 
     def record(self, actor: str, action: str, target_type: str, target_id: str | None,
@@ -323,130 +346,17 @@ class PreferenceRepository:
         self.db = db
 
     def district_of(self, user_id: int) -> str | None:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             row = s.get(UserPreferenceRow, user_id)
             return row.district if row else None
 
     def set_district(self, user_id: int, district: str | None) -> None:
+        """An upsert: a user's first two messages may be handled at once."""
         district = _district(district)
-        with self.db.transaction() as s:
-            row = s.get(UserPreferenceRow, user_id)
-            if row is None:
-                s.add(UserPreferenceRow(user_id=user_id, district=district))
-            else:
-                row.district = district
-
-
-@dataclass
-class LoggedQuery:
-    question: str
-    district: str | None
-    matched: bool
-    kind: str
-    faq_id: str | None
-    score: float
-    user_id: int | None = None
-    channel: str = "telegram"
-    latency_ms: float | None = None
-
-
-class QueryLogRepository:
-    def __init__(self, db: Database):
-        self.db = db
-
-    def record(self, q: LoggedQuery) -> int:
-        with self.db.transaction() as s:
-            row = QueryLogRow(user_id=q.user_id, channel=q.channel, question=q.question[:1000], district=q.district,
-                              matched=q.matched, kind=q.kind, faq_id=q.faq_id, score=q.score,
-                              latency_ms=q.latency_ms)
-            s.add(row)
-            s.flush()
-            return int(row.id)
-
-    def record_many(self, queries: list[LoggedQuery]) -> list[int]:
-        """Several questions in one INSERT (the bot's group commit); ids in the same order."""
-        if not queries:
-            return []
         now = utcnow()
-        values = [{"user_id": q.user_id, "channel": q.channel, "question": q.question[:1000], "district": q.district,
-                   "matched": q.matched, "kind": q.kind, "faq_id": q.faq_id, "score": q.score,
-                   "latency_ms": q.latency_ms, "created_at": now} for q in queries]
-        stmt = insert(QueryLogRow).returning(QueryLogRow.id, sort_by_parameter_order=True)
         with self.db.transaction() as s:
-            return [int(row_id) for row_id in s.scalars(stmt, values)]
-
-    def recent_unanswered(self, days: int = 30, limit: int = 500) -> list[tuple[str, str | None, datetime]]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
-            rows = s.execute(select(QueryLogRow.question, QueryLogRow.district, QueryLogRow.created_at)
-                             .where(QueryLogRow.matched.is_(False), QueryLogRow.created_at >= since)
-                             .order_by(QueryLogRow.created_at.desc()).limit(limit))
-            return [tuple(r) for r in rows]
-
-
-    def since(self, days: int) -> list[QueryLogRow]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
-            return list(s.scalars(select(QueryLogRow).where(QueryLogRow.created_at >= since)
-                                  .order_by(QueryLogRow.id)))
-
-
-class FeedbackRepository:
-    def __init__(self, db: Database):
-        self.db = db
-
-    def record(self, user_id: int | None, faq_id: str | None, question: str | None, helpful: bool,
-               query_id: int | None = None) -> None:
-        with self.db.transaction() as s:
-            s.add(FeedbackRow(user_id=user_id, faq_id=faq_id, question=question, helpful=helpful,
-                              query_id=query_id))
-
-    def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
-             query_id: int | None = None, answered_at: datetime | None = None,
-             quoted: str | None = None) -> bool | None:
-        """One vote per user and answer message: a second tap changes it. Returns the earlier vote
-        (None if this is the first). The question asked is kept with the vote: the logged question
-        behind the answer; else (after a restart the bot no longer knows which log row an answer belongs
-        to) the question the answer quotes (in groups), or this user's last logged question answered by
-        that entry up to ``answered_at``."""
-        for attempt in range(2):
-            try:
-                with self.db.transaction() as s:
-                    row = s.scalar(select(FeedbackRow).where(FeedbackRow.user_id == user_id,
-                                                             FeedbackRow.chat_id == chat_id,
-                                                             FeedbackRow.message_id == message_id))
-                    if row is not None:
-                        before = row.helpful
-                        row.helpful, row.created_at = helpful, utcnow()
-                        return before
-                    question, query_id = (quoted, None) if quoted and query_id is None else \
-                        self._asked(s, user_id, faq_id, query_id, answered_at)
-                    s.add(FeedbackRow(user_id=user_id, chat_id=chat_id, message_id=message_id, faq_id=faq_id,
-                                      question=question, helpful=helpful, query_id=query_id))
-                    return None
-            except IntegrityError:           # the same vote written at once by another process
-                if attempt:
-                    raise
-        return None
-
-    @staticmethod
-    def _asked(s, user_id: int, faq_id: str | None, query_id: int | None,
-               answered_at: datetime | None) -> tuple[str | None, int | None]:
-        if query_id is not None:
-            return s.scalar(select(QueryLogRow.question).where(QueryLogRow.id == query_id)), query_id
-        if faq_id is None:
-            return None, None
-        q = select(QueryLogRow.question, QueryLogRow.id).where(QueryLogRow.user_id == user_id,
-                                                               QueryLogRow.faq_id == faq_id)
-        if answered_at is not None:
-            q = q.where(QueryLogRow.created_at <= answered_at + timedelta(seconds=5))
-        found = s.execute(q.order_by(QueryLogRow.id.desc()).limit(1)).first()
-        return (found[0], found[1]) if found else (None, None)
-
-    def since(self, days: int) -> list[FeedbackRow]:
-        since = datetime.now(UTC) - timedelta(days=days)
-        with self.db.transaction() as s:
-            return list(s.scalars(select(FeedbackRow).where(FeedbackRow.created_at >= since)))
+            _upsert(s, UserPreferenceRow, {"user_id": user_id, "district": district, "updated_at": now}, "user_id",
+                    {"district": district, "updated_at": now})
 
 
 class AdminRepository:
@@ -454,15 +364,16 @@ class AdminRepository:
         self.db = db
 
     def is_admin(self, user_id: int) -> bool:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return s.get(AdminRow, user_id) is not None
 
     def list(self) -> list[int]:
-        with self.db.transaction() as s:
+        with self.db.reading() as s:
             return [r.user_id for r in s.scalars(select(AdminRow).order_by(AdminRow.created_at))]
 
     def add(self, user_id: int, added_by: str) -> bool:
         with self.db.transaction() as s:
+            serialize(s, "admins")
             if s.get(AdminRow, user_id) is not None:
                 return False
             s.add(AdminRow(user_id=user_id, added_by=added_by))
@@ -470,8 +381,13 @@ class AdminRepository:
             return True
 
     def remove(self, user_id: int, removed_by: str) -> bool:
-        """Removes an admin, never the last one (someone must be able to add admins back)."""
+        """Removes an admin, never the last one (someone must be able to add admins back).
+
+        Two admins removing each other at once: the count and the delete are one step (the
+        write lock on SQLite, the `admins` advisory lock on PostgreSQL), so the second sees one left.
+        """
         with self.db.transaction() as s:
+            serialize(s, "admins")
             row = s.get(AdminRow, user_id)
             if row is None or (s.scalar(select(func.count()).select_from(AdminRow)) or 0) <= 1:
                 return False
@@ -480,7 +396,9 @@ class AdminRepository:
             return True
 
     def ensure(self, user_ids: list[int], added_by: str) -> None:
+        """The admins named in the settings (every start; two processes starting together add them once)."""
         with self.db.transaction() as s:
+            serialize(s, "admins")
             for uid in user_ids:
                 if s.get(AdminRow, uid) is None:
                     s.add(AdminRow(user_id=uid, added_by=added_by))
@@ -490,6 +408,7 @@ class AdminRepository:
 class Repositories:
     """All repositories over one database, built once at start-up."""
     db: Database
+    retention_policy: RetentionPolicy | None = None
     knowledge: KnowledgeRepository = field(init=False)
     stations: StationRepository = field(init=False)
     preferences: PreferenceRepository = field(init=False)
@@ -499,6 +418,7 @@ class Repositories:
     audit: AuditRepository = field(init=False)
     conversations: ConversationRepository = field(init=False)
     persistence: PersistenceRepository = field(init=False)
+    retention: RetentionRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -510,3 +430,5 @@ class Repositories:
         self.audit = AuditRepository(self.db)
         self.conversations = ConversationRepository(self.db)
         self.persistence = PersistenceRepository(self.db)
+        self.retention = RetentionRepository(self.db, self.retention_policy)
+        self.queries.retention = self.retention

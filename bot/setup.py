@@ -14,9 +14,14 @@ from .config import Settings, load_settings
 from .db import Database
 from .live_knowledge import LiveKnowledge
 from .live_stations import LiveStations, load_examples_if_empty
-from .repositories import ImportReport, Repositories
+from .repositories import ImportReport, Repositories, RetentionPolicy
+from .schema_repair import HalfMadeSchema
 
 log = logging.getLogger(__name__)
+
+
+class SetupError(Exception):
+    """The application cannot start; the message says why and what to do (shown without a traceback)."""
 
 
 class InvalidKnowledge(Exception):
@@ -60,6 +65,8 @@ def _prepare_database(db: Database, repos: Repositories, load_knowledge: bool) -
         try:
             db.migrate()
             return import_files(repos) if load_knowledge else None
+        except HalfMadeSchema as exc:
+            raise SetupError(str(exc)) from None
         except (OperationalError, IntegrityError, ProgrammingError):
             if attempt == 3:
                 raise
@@ -71,7 +78,7 @@ def open_app(settings: Settings | None = None, load_knowledge: bool = True) -> A
     """Migrates the database and loads the knowledge files (idempotent; admin edits are kept)."""
     settings = settings or load_settings()
     db = Database(settings.database_url)
-    repos = Repositories(db)
+    repos = Repositories(db, RetentionPolicy(settings.query_log_retention_days, settings.refusal_audit_retention_days))
     report = _prepare_database(db, repos, load_knowledge)
     if report is not None:
         if report.changed:

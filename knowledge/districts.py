@@ -36,7 +36,7 @@ for _d in DISTRICTS:
 
 def canonical_district(value: str | None) -> str | None:
     """Full name for any accepted spelling ("临平", "linping", "临平区"); None if unknown/empty."""
-    if value is None:
+    if not isinstance(value, str):
         return None
     key = value.strip().lower()
     if not key:

@@ -6,20 +6,11 @@ from pathlib import Path
 
 import yaml
 
+from . import safe_yaml
 from .model import FaqEntry, SourceDocument
-from .text_input import yaml_error_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LINE_KEY = "__line__"
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Remembers the line each mapping starts on, so errors can name it."""
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[LINE_KEY] = node.start_mark.line + 1
-        return mapping
 
 
 class KnowledgeFileError(ValueError):
@@ -27,10 +18,11 @@ class KnowledgeFileError(ValueError):
 
 
 def load_yaml(text: str, name: str = "<text>") -> object:
+    """Through the one safe reader (no aliases, limits); each mapping gets its line under LINE_KEY."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise KnowledgeFileError(yaml_error_text(exc, name, text)) from exc
+        return safe_yaml.load(text, name, line_key=LINE_KEY)
+    except safe_yaml.YamlRefused as exc:
+        raise KnowledgeFileError(str(exc)) from None
 
 
 def strip_lines(value):
@@ -73,13 +65,23 @@ def load_faq_file(path: Path) -> list[tuple[str, dict]]:
 
 
 def load_all(data_dir: Path = DATA_DIR) -> KnowledgeFiles:
+    """Every knowledge file; a file that cannot be read or has the wrong shape is a KnowledgeFileError."""
     files = KnowledgeFiles()
-    files.documents = load_documents(data_dir)
-    files.categories = strip_lines(load_yaml((data_dir / "categories.yaml").read_text("utf-8")))["categories"]
-    syn = strip_lines(load_yaml((data_dir / "synonyms.yaml").read_text("utf-8"), "synonyms.yaml"))
-    files.synonyms = [list(map(str, g)) for g in syn.get("groups", [])]
+    try:
+        files.documents = load_documents(data_dir)
+        files.categories = strip_lines(load_yaml((data_dir / "categories.yaml").read_text("utf-8"),
+                                                 "categories.yaml"))["categories"]
+        syn = strip_lines(load_yaml((data_dir / "synonyms.yaml").read_text("utf-8"), "synonyms.yaml"))
+        files.synonyms = [list(map(str, g)) for g in syn.get("groups", [])]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise KnowledgeFileError(f"{data_dir}：sources/categories/synonyms 文件结构不对（{exc!r}）") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeFileError(f"无法读取知识文件：{exc}") from None
     for path in sorted((data_dir / "faq").glob("*.yaml")):
-        files.faq_raw.extend(load_faq_file(path))
+        try:
+            files.faq_raw.extend(load_faq_file(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KnowledgeFileError(f"无法读取 {path.name}：{exc}") from None
     return files
 
 

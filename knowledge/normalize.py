@@ -29,12 +29,14 @@ _FILLER_RE = re.compile("|".join(map(re.escape, FILLERS)))
 
 # Keep CJK ideographs, Latin letters and digits (and the decimal point inside numbers).
 _DROP_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff.]+")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _STRAY_DOT_RE = re.compile(r"(?<!\d)\.|\.(?!\d)")
 
 
 def base_form(text: str) -> str:
-    """NFKC (full-width to half-width), lower case, traditional to simplified, symbols dropped."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC (full-width to half-width), lower case, traditional to simplified, symbols dropped.
+    Lone surrogates (possible in JSON) are dropped first: the converter cannot encode them."""
+    text = unicodedata.normalize("NFKC", _SURROGATE_RE.sub("", text or "")).lower()
     text = _T2S.convert(text)
     text = _DROP_RE.sub("", text)
     return _STRAY_DOT_RE.sub("", text)

@@ -13,16 +13,17 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from . import safe_yaml
 from .districts import DISTRICTS, canonical_district
 from .model import Station
-from .text_input import UnreadableText, decode_text, yaml_error_text
+from .text_input import UnreadableText, decode_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 EXAMPLE_FILE = DATA_DIR / "stations.example.yaml"
 CSV_COLUMNS = ["id", "name", "district", "kind", "latitude", "longitude", "address", "hours", "services"]
 REQUIRED = ("id", "name", "district", "latitude", "longitude")
+LINE_KEY = "__line__"
+KIND_MAX = 40                     # the stations.kind column
 # Rough box around Zhejiang: catches swapped or mistyped coordinates.
 ZHEJIANG_LAT = (27.0, 31.5)
 ZHEJIANG_LON = (118.0, 123.5)
@@ -115,6 +116,9 @@ def check_row(row: dict, line: int | None) -> tuple[Station | None, list[Station
     station_id = _text(row.get("id"))
     if station_id and len(station_id) > 100:
         problems.append(StationProblem(line, "id 太长（最多 100 个字符）"))
+    kind = _text(row.get("kind"))
+    if kind and len(kind) > KIND_MAX:
+        problems.append(StationProblem(line, f"kind 太长（最多 {KIND_MAX} 个字符）"))
     if problems:
         return None, problems
     station = Station(
@@ -145,21 +149,8 @@ def _rows_from_csv(text: str) -> list[tuple[int, dict]]:
     return rows
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Remembers the line each mapping starts on, so problems can name it."""
-
-
-def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _rows_from_yaml(text: str) -> list[tuple[int | None, dict]]:
-    data = yaml.load(text, Loader=_LineLoader)   # noqa: S506 - SafeLoader subclass
+    data = safe_yaml.load(text, line_key=LINE_KEY)
     items = data.get("stations") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ValueError("YAML 应为 `stations:` 下的列表")
@@ -167,18 +158,19 @@ def _rows_from_yaml(text: str) -> list[tuple[int | None, dict]]:
     for item in items:
         if not isinstance(item, dict):
             raise ValueError("stations 列表里的每一项都应是键值对")
-        line = item.pop("__line__", None)
+        line = item.pop(LINE_KEY, None)
         rows.append((line, item))
     return rows
 
 
 def parse_station_text(text: str, fmt: str) -> StationFile:
     """Checks every row of a YAML or CSV station list (fmt: "yaml" or "csv")."""
+    bad = safe_yaml.unstorable(text) if fmt == "csv" else None
+    if bad:
+        return StationFile([], [StationProblem(bad.line, f"第 {bad.column} 列{bad.problem}")])
     try:
         rows = _rows_from_csv(text) if fmt == "csv" else _rows_from_yaml(text)
-    except yaml.YAMLError as exc:
-        return StationFile([], [StationProblem(None, yaml_error_text(exc, "文件", text))])
-    except (ValueError, csv.Error) as exc:
+    except (ValueError, csv.Error) as exc:            # safe_yaml.YamlRefused is a ValueError
         return StationFile([], [StationProblem(None, str(exc))])
     stations: list[Station] = []
     problems: list[StationProblem] = []

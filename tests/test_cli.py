@@ -83,3 +83,30 @@ def test_run_bot_alone_migrates_imports_then_chats_in_the_console(run):
     assert "控制台" in out.stdout + out.stderr and "20000" in out.stdout
     again = run(stdin="/quit\n")                       # idempotent: nothing added the second time
     assert "0 added, 0 updated" in again.stdout
+
+
+def test_ask_jsonl_answers_past_bad_bytes_and_lone_surrogates(run, tmp_path):
+    feed = b"\n".join([
+        '{"q": "临平免费体检名额"}'.encode(),
+        b'{"q": "\\ud800\xe4\xbd\x93\xe6\xa3\x80"}',             # a lone surrogate escaped in JSON
+        b'{"q": "\xff\xfe bad bytes"}',                         # not UTF-8 at all
+        b'\xed\xa0\x80',                                        # a surrogate encoded as UTF-8 (CESU)
+        b'{"q": ["list"], "district": 5}',
+        b'{"q": "\xe4\xbd\x93\xe6\xa3\x80", "district": ["x"]}',
+        b'[1, 2]',
+        '{"q": "上虞妈咪小屋"}'.encode(),
+    ]) + b"\n"
+    out = subprocess.run([sys.executable, "run_bot.py", "ask", "--jsonl"], cwd=ROOT, input=feed, capture_output=True,
+                         timeout=120, env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}"})
+    assert out.returncode == 0, out.stderr.decode(errors="replace")[-2000:]
+    results = [json.loads(x) for x in out.stdout.decode("utf-8").splitlines()]
+    assert len(results) == 8
+    assert results[0]["matched"] and results[7]["matched"]
+    for lineno in range(2, 8):
+        bad = results[lineno - 1]
+        assert bad["kind"] == "error" and bad["line"] == lineno and f"第 {lineno} 行" in bad["error"], bad
+        assert set(bad) >= {"matched", "answer", "faq_id", "score", "district", "sources", "suggestions"}
+
+
+def test_the_engine_answers_a_question_with_a_lone_surrogate(engine):
+    assert engine.answer("\ud800临平免费体检名额").matched

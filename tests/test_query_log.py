@@ -32,7 +32,9 @@ async def test_many_questions_share_few_transactions_and_get_their_own_ids(db_ur
     app.db.dispose()
 
 
-async def test_a_failed_write_gives_none_and_the_next_one_works(db_url):
+async def test_a_failed_write_gives_none_and_the_next_one_writes_both(db_url, monkeypatch):
+    from bot import query_log
+    monkeypatch.setattr(query_log, "RETRY_FIRST", 0.0)          # retry at the next question
     app = open_app(load_settings(DATABASE_URL=db_url, _env_file=None), load_knowledge=False)
     repo = app.repos.queries
     writer = QueryLogWriter(repo, linger=0)
@@ -41,6 +43,8 @@ async def test_a_failed_write_gives_none_and_the_next_one_works(db_url):
     assert await writer.submit(question(1)) is None
     repo.record_many = real
     assert isinstance(await writer.submit(question(2)), int)
+    with app.db.reading() as s:
+        assert [r.question for r in s.query(QueryLogRow).order_by(QueryLogRow.id)] == ["问题1", "问题2"]
     app.db.dispose()
 
 

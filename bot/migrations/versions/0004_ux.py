@@ -1,14 +1,14 @@
 """conversation turns, bot persistence (admin drafts), one feedback vote per user and message
 
 Revision ID: 0004_ux
-Revises: 0002
+Revises: 0003_reliability
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0004_ux'
-down_revision = '0002'
+down_revision = '0003_reliability'
 branch_labels = None
 depends_on = None
 
