@@ -11,8 +11,9 @@ What it does:
    the semantic retriever (`hybrid`) and once without it (`lexical`, the fallback when the
    embedding model cannot load).
 3. Picks the thresholds (answer, choices, spread) by simulating the whole reply on the fit sets:
-   a right answer counts +1, a wrong one -2 (a wrong benefit answer costs a worker money), an
-   honest "not found" or a list of choices -0.5, an out-of-domain question declined +1.
+   a right answer counts +1, a wrong one -3 (a wrong benefit answer costs a worker money), an
+   honest "not found" or a list of choices -1 (a refusal costs trust), an out-of-domain question
+   declined +1.
 4. Prints a reliability table (predicted probability of the best candidate against how often it
    was right) and the pass rate per set and kind, the held-out sets (HELD_OUT_SETS) included:
    those are never fitted on, so their figure is the honest one.
@@ -54,7 +55,7 @@ from knowledge.embedding import Vectorizer, default_vectorizer  # noqa: E402
 from knowledge.engine import AnswerEngine  # noqa: E402
 from knowledge.kbfiles import load_all  # noqa: E402
 
-WRONG, UNSURE, RIGHT = -2.0, -0.5, 1.0
+WRONG, UNSURE, RIGHT = -3.0, -1.0, 1.0
 L2 = 1.0
 
 
@@ -146,15 +147,24 @@ def candidate_rows(engine: AnswerEngine, cases: list[dict]):
             continue
         entries = [engine.entries[c.key] for c in r.candidates]
         X.append(feature_matrix(q, r.candidates, [e.district for e in entries], [e.category for e in entries]))
-        for e in entries:
-            ok = False
-            if not case["ood"]:          # a vague question is rightly answered by a cross-district overview
-                out = compose.from_entry(e, 100.0, q.district, engine.documents, []).to_json()
-                ok = labelled.grade(case, out) is None
-            y.append(1.0 if ok else 0.0)
+        passes = [not case["ood"] and labelled.grade(
+            case, compose.from_entry(e, 100.0, q.district, engine.documents, []).to_json()) is None
+            for e in entries]          # a vague question is rightly answered by a cross-district overview
+        for e, ok in zip(entries, passes):
+            y.append(1.0 if ok and preferred(e, entries, passes, q.district) else 0.0)
             g.append(len(Z))
         Z.append(question_features(q))
     return np.vstack(X), np.asarray(y), np.asarray(g), np.vstack(Z)
+
+
+def preferred(entry, entries, passes, district) -> bool:
+    """Of several right entries, the one to answer with: the district's own entry when the district is known
+    (it beats the cross-district overview), the overview when it is not (never quietly one district's)."""
+    if district is not None and entry.district is None:
+        return not any(ok and e.district == district for e, ok in zip(entries, passes))
+    if district is None and entry.district is not None:
+        return not any(ok and e.district is None for e, ok in zip(entries, passes))
+    return True
 
 
 def fit_softmax(X: np.ndarray, y: np.ndarray, g: np.ndarray, Z: np.ndarray, l2: float = L2,

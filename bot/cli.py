@@ -46,9 +46,9 @@ def cmd_ask(args) -> int:
     app = open_app(_settings_or_exit())
     engine = app.knowledge.engine
     if args.jsonl:
-        from .jsonl_batch import answer_lines
+        from .jsonl_batch import answer_lines, binary_streams
         sys.stdout.flush()
-        answer_lines(engine, sys.stdin.buffer, sys.stdout.buffer)
+        answer_lines(engine, *binary_streams(sys.stdin, sys.stdout))
         return 0
     question = " ".join(args.question)
     answer = engine.answer(question, args.district)

@@ -11,6 +11,7 @@ line gets an error object naming its line number; the batch goes on.
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -61,6 +62,26 @@ def _request(raw: bytes, lineno: int) -> tuple[str, str | None, str | None] | di
         if bad:
             return error_line(lineno, f"含有无效的字符（单独的代理项 U+{ord(bad.group()):04X}）")
     return question or "", district, session
+
+
+class _TextSink:
+    """Bytes written to a text stream (a test's StringIO has no .buffer)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def binary_streams(stdin, stdout) -> tuple[BinaryIO, BinaryIO]:
+    """The byte streams under sys.stdin/sys.stdout, or byte views of plain text streams."""
+    binary_in = getattr(stdin, "buffer", None) or io.BytesIO(stdin.read().encode("utf-8", "surrogatepass"))
+    binary_out = getattr(stdout, "buffer", None) or _TextSink(stdout)
+    return binary_in, binary_out
 
 
 def answer_lines(engine: AnswerEngine, stdin: BinaryIO, stdout: BinaryIO) -> int:

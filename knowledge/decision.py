@@ -33,10 +33,11 @@ FEATURES = (
 COS_CENTRE, COS_SCALE = 0.85, 0.05       # e5 cosines crowd into 0.75–1.0: centre and stretch them
 
 
-QUESTION_FEATURES = ("long", "short", "nodistrict", "themed")
+QUESTION_FEATURES = ("long", "short", "nodistrict", "themed", "other_topic")
 # Is the question about something the bot covers at all? Decides, when no candidate is sure enough to
 # answer, between offering choices ("补贴", "体检在哪家医院": on topic) and declining ("公积金怎么提取").
-TOPIC_FEATURES = ("max_lex", "max_cov", "max_cos", "max_ans", "best_prob", "top3_prob", "themed", "short", "long")
+TOPIC_FEATURES = ("max_lex", "max_cov", "max_cos", "max_ans", "best_prob", "top3_prob", "themed", "short", "long",
+                  "other_topic")
 
 
 @dataclass
@@ -135,7 +136,8 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
 def question_features(question: Question) -> np.ndarray:
     """What the "none of them" score depends on (QUESTION_FEATURES order)."""
     return np.asarray((1.0 if question.read.is_long else 0.0, 1.0 if question.length <= 3 else 0.0,
-                       1.0 if question.district is None else 0.0, 1.0 if question.themes else 0.0))
+                       1.0 if question.district is None else 0.0, 1.0 if question.themes else 0.0,
+                       1.0 if question.other_topic else 0.0))
 
 
 def topic_features(question: Question, candidates: list[Candidate]) -> np.ndarray:
@@ -149,6 +151,7 @@ def topic_features(question: Question, candidates: list[Candidate]) -> np.ndarra
         (best_ans - COS_CENTRE) / COS_SCALE if best_ans else 0.0,
         probs[0] if probs else 0.0, sum(probs[:3]),
         1.0 if question.themes else 0.0, 1.0 if question.length <= 3 else 0.0, 1.0 if question.read.is_long else 0.0,
+        1.0 if question.other_topic else 0.0,
     ))
 
 

@@ -21,12 +21,14 @@ _MD_LINK = re.compile(r"\[([^\]]{0,200})\]\((?:[^)]{0,500})\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MD_MARKS = re.compile(r"(\*\*|__|~~|`{1,3}|^#{1,6}\s*|^>\s*|^\s*[-*+]\s+)", re.MULTILINE)
 _MENTION = re.compile(r"@[A-Za-z0-9_]{3,32}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def strip_markup(text: str) -> str:
     """HTML tags and entities, Markdown emphasis, links (their text kept) and bare URLs removed;
     full-width Latin and digits folded to ASCII (NFKC)."""
-    text = unicodedata.normalize("NFKC", text or "")
+    text = _SURROGATE.sub("", text or "")        # a lone surrogate cannot be encoded (logs, the model, the database)
+    text = unicodedata.normalize("NFKC", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text)

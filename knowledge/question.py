@@ -7,11 +7,25 @@ its districts found anywhere in it, and the themes it names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from .districts import canonical_district
 from .matcher import Prepared, TextPreparer
 from .message import ReadMessage, read_message
 from .normalize import base_form
+
+
+OTHER_TOPICS_FILE = Path(__file__).resolve().parent / "data" / "other_topics.yaml"
+
+
+@lru_cache(maxsize=1)
+def other_topic_words() -> tuple[str, ...]:
+    """Words of topics the union does not run (knowledge/data/other_topics.yaml), base form, longest first."""
+    from .kbfiles import load_yaml, strip_lines
+
+    groups = strip_lines(load_yaml(OTHER_TOPICS_FILE.read_text("utf-8"), OTHER_TOPICS_FILE.name))["topics"]
+    return tuple(sorted({base_form(str(w)) for g in groups for w in g if base_form(str(w))}, key=len, reverse=True))
 
 
 def syllables(code: str) -> int:
@@ -30,6 +44,7 @@ class Question:
     named: tuple[str, ...]       # districts named anywhere in the message, full names, in order
     user_district: str | None    # the district the user chose (/district), if any
     themes: frozenset[str]       # category names the question names
+    other_topic: bool = False    # names something the union does not run (医保, 公积金, 驾照 …)
 
     @property
     def district(self) -> str | None:
@@ -70,5 +85,7 @@ class QuestionReader:
         asking = self.preparer.prepare(ask_text) if ask_text and ask_text != read.focus else focus
         named = full.districts
         themes = frozenset(name for name, text in self._category_texts.items() if text and text in full.text)
-        return Question(raw, read, base_form(read.clean), full, focus, asking, named,
-                        canonical_district(district), themes)
+        plain = base_form(read.clean)
+        asked = base_form(read.focus) or plain
+        other = any(w in asked for w in other_topic_words())
+        return Question(raw, read, plain, full, focus, asking, named, canonical_district(district), themes, other)

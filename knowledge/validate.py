@@ -111,7 +111,7 @@ class Validator:
             return problems
         for finding in self.facts.check(raw):
             if finding.level == ERROR or warnings:
-                problems.append(Problem(where, entry_id, finding.message, finding.level, "answer"))
+                problems.append(Problem(where, entry_id, finding.message, finding.level, finding.field))
         return problems
 
     def check_all(self, faq_raw: list[tuple[str, dict]], warnings: bool = False) -> list[Problem]:

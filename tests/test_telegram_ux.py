@@ -270,9 +270,10 @@ async def test_import_reports_speak_chinese_read_gbk_and_point_at_the_bad_field(
         lines = ["entries:", "  - id: linping.short-district", "    district: 临平",
                  f"    category: {entry['category']}", "    question: 临平职工疗休养基地建多少个",
                  "    alternates: [临平疗休养基地, 疗休养基地数量, 临平疗养基地, 疗休养基地目标]",
-                 "    keywords: [疗休养基地]", "    answer: 临平区目标建成职工疗休养基地30个。",
-                 "    sources:", "      - document: 002_b22997240e314b2b", "        quote: 职工疗休养基地30个"]
-        bad = [*lines[:-1], "        quote: 职工疗休养基地99个"]
+                 "    keywords: [疗休养基地]", "    answer: 临平区的目标是到2026年底建成职工疗休养基地30个。",
+                 "    sources:", "      - document: 002_b22997240e314b2b",
+                 "        quote: 到2026年底,职工医疗互助参与率达90%,建成“爱心驿站”20个、职工疗休养基地30个、“妈咪暖心小屋”50个"]
+        bad = [*lines[:-1], "        quote: 到2026年底,建成职工疗休养基地99个"]
         report = await admin.send_file("faq.yaml", "\n".join(bad).encode(), "没有写入任何数据")
         assert "第 11 行" in body(report) and "引文不在文档" in body(report)   # the quote's line, not the entry's
         await admin.send_file("faq.yaml", "\n".join(lines).encode(), "导入成功")

@@ -23,6 +23,7 @@ BOT_CATEGORY = "关于本机器人"     # entries about the bot itself: their qu
 class Finding:
     level: str
     message: str
+    field: str = "answer"      # the field at fault, so an import report can point at its line
 
 
 @dataclass

@@ -19,11 +19,11 @@ def check(entry: Entry) -> list[Finding]:
         if q.place is None:
             continue                       # not in the document: the schema check says so
         if GAP in q.text:
-            out.append(Finding(ERROR, f"{said}跨过了原文缺失处（{GAP}），不是原文的一句话"))
+            out.append(Finding(ERROR, f"{said}跨过了原文缺失处（{GAP}），不是原文的一句话", "sources"))
         if q.place.in_heading and not entry.about_bot and "标题" not in entry.answer:
-            out.append(Finding(ERROR, f"{said}是标题，不是陈述事实的句子（回答若转述标题，要写明是标题）"))
+            out.append(Finding(ERROR, f"{said}是标题，不是陈述事实的句子（回答若转述标题，要写明是标题）", "sources"))
         elif not q.place.whole:
-            out.append(Finding(ERROR, f"{said}不是完整的分句（从标点到标点），可能丢掉了限定的话"))
+            out.append(Finding(ERROR, f"{said}不是完整的分句（从标点到标点），可能丢掉了限定的话", "sources"))
         if not entry.about_bot and _shared(q.text, entry.answer) < _MIN_SHARED:
             out.append(Finding(WARNING, f"{said}与回答没有共同的内容，不能承载回答"))
     out.extend(_speech(entry))
