@@ -40,6 +40,8 @@ LEXICAL_LIMIT = 12       # candidates each lexical variant contributes
 SEMANTIC_LIMIT = 10      # candidates the semantic retriever contributes
 ASKING_LIMIT = 5         # … and from a long message's asking clauses alone
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
+BARE_SYLLABLES = 3       # a message this short with no topic of its own is read against the last turn
+NEW_PART_COVERAGE = 0.75 # a follow-up's reading must explain this much of what the follow-up adds
 NEWER_DOCUMENT_MARGIN = 0.15   # how much more of the question a new document's sentence must explain
 
 
@@ -111,12 +113,14 @@ class AnswerEngine:
         (knowledge.conversation.recent), for follow-ups such as "那富阳呢"."""
         q = self.reader.read(question, district)
         early = self._before_retrieval(q)
-        if early is not None:
-            return early
+        if early is not None and not (history and early.kind == "greeting" and q.named):
+            return early          # a bare district name after a question is a follow-up ("建德呢"), not a greeting
         reading, (decision, vector), continued = self._resolve(q, history)
         answer = self._compose(reading, decision, vector, aspects.asked(q.read.focus or q.read.clean))
         answer.continued = continued
-        answer.resolved = reading.read.focus or reading.read.clean
+        # What a later follow-up is read against: the answering entry's own question names the topic best.
+        entry = self.by_id.get(answer.faq_id) if answer.faq_id else None
+        answer.resolved = entry.question if entry else (reading.read.focus or reading.read.clean)
         return answer
 
     def _decide(self, q: Question) -> tuple[Decision, np.ndarray | None]:
@@ -145,21 +149,30 @@ class AnswerEngine:
             return q, self._decide(q), None
         # The conversation's district carries over to a message that names none.
         alone_q = q if q.named or not last.district else self.reader.read(q.raw, last.district)
-        alone = self._decide(alone_q)
-        if alone[0].outcome == "answer" and not followup.continues(q.read.clean):
+        alone = self._decide(alone_q) if q.full.code else (Decision("decline", []), None)
+        bare = syllables(q.focus.code) <= BARE_SYLLABLES       # "多少人", "怎么申请": no topic of its own
+        if alone[0].outcome == "answer" and not bare and not followup.continues(q.read.clean):
             return alone_q, alone, None
         district = q.named[0] if q.named else (last.district or q.user_district)
-        best: tuple[Question, tuple] | None = None
+        new = self.preparer.prepare(followup.new_part(q.read.clean))
+        best: tuple[tuple, Question, tuple] | None = None
         for text in followup.readings(q.read.clean, last):
             rq = self.reader.read(text, district)
             if not rq.full.code:
                 continue
             d = self._decide(rq)
-            if d[0].best and (best is None or d[0].best.prob > best[1][0].best.prob):
-                best = (rq, d)
-        if best is not None and best[1][0].outcome == "answer" and \
-                (alone[0].outcome != "answer" or best[1][0].best.prob >= alone[0].best.prob):
-            return best[0], best[1], last.question
+            top = d[0].best
+            if top is None:
+                continue
+            # A sibling ("本科呢") must be about what is new, not the last turn's item ("大专").
+            covers = self.index.score(new, [top.key]).get(top.key) if new.code else None
+            rank = ((covers.coverage if covers else 0.0) >= NEW_PART_COVERAGE or not new.code, top.prob)
+            if best is None or rank > best[0]:
+                best = (rank, rq, d)
+        if best is not None and best[2][0].outcome == "answer" and \
+                (alone[0].outcome != "answer" or best[2][0].best.prob >= alone[0].best.prob or bare
+                 or followup.continues(q.read.clean)):
+            return best[1], best[2], last.question
         return alone_q, alone, None
 
     def _before_retrieval(self, q: Question) -> Answer | None:
