@@ -27,7 +27,7 @@ PARAMS_PATH = Path(__file__).resolve().parent / "data" / "decision.json"
 FEATURES = (
     "lex", "cov", "lex_gap", "lex_top",
     "cos", "cos_gap", "cos_ans", "cos_ans_gap", "cos_ask", "cos_ask_gap", "sem_top", "rrf",
-    "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
+    "keyword", "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
     "long", "long_cos", "long_cov", "short",
 )
 COS_CENTRE, COS_SCALE = 0.85, 0.05       # e5 cosines crowd into 0.75–1.0: centre and stretch them
@@ -124,7 +124,7 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
             cos, (c.cos - max_cos) / COS_SCALE, (c.cos_ans - COS_CENTRE) / COS_SCALE if c.cos_ans else 0.0,
             (c.cos_ans - max_ans) / COS_SCALE,
             (c.cos_ask - COS_CENTRE) / COS_SCALE if c.cos_ask else 0.0, (c.cos_ask - max_ask) / COS_SCALE,
-            1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf,
+            1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf, c.keyword,
             general, general * nodistrict, (1.0 - general) * nodistrict,
             1.0 if district is not None and district == question.district else 0.0,
             1.0 if category in question.themes else 0.0,

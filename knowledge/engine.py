@@ -88,6 +88,14 @@ class AnswerEngine:
         self._own_or_general = {d.name: frozenset(i for i, e in enumerate(self.entries) if e.district in (None, d.name))
                                 for d in DISTRICTS}
         self._districts = [e.district for e in self.entries]
+        # Each entry's keywords as the matcher reads them, with how many entries share each.
+        keyword_texts = [[t for t in dict.fromkeys(self.preparer.prepare(k).text for k in e.keywords) if len(t) >= 2]
+                         for e in self.entries]
+        shared: dict[str, int] = {}
+        for texts in keyword_texts:
+            for t in texts:
+                shared[t] = shared.get(t, 0) + 1
+        self._keywords = [[(t, 1.0 / shared[t]) for t in texts] for texts in keyword_texts]
         self._categories = [e.category for e in self.entries]
         self.params = params or DecisionParams.load()
         self.vectors = vectors
@@ -213,7 +221,10 @@ class AnswerEngine:
             missing = [k for k in keys if k not in hits]
             if missing:
                 hits.update(self.index.score(v, missing))
-        return Retrieval(q, fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask), qvec)
+        candidates = fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask)
+        for c in candidates:
+            c.keyword = max((w for t, w in self._keywords[c.key] if t in q.full.text), default=0.0)
+        return Retrieval(q, candidates, qvec)
 
     def _compose(self, q: Question, decision: Decision, vector: np.ndarray | None,
                  aspect: aspects.Aspect | None = None) -> Answer:
