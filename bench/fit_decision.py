@@ -315,19 +315,25 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
         print(f"    {name:<22} {weight:+.3f}")
     print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
     print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw)))
-    best = None
-    grid = itertools.product((0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), (0.3, 0.5), (0.5, 0.7), (0.2, 0.3), (0.3, 0.6))
-    for answer, topic, spread, detail, own in grid:
-        trial = replace(model, answer=answer, topic=topic, spread=spread, detail=min(detail, answer), own=own)
-        engine.model = trial
-        res = simulate(engine, fit_sets)
-        utility = sum(per["_utility"][0] for per in res.values())
-        if best is None or utility > best[0]:
-            best = (utility, trial)
+    # Coordinate search: the thresholds that matter most first, then the finer ones given those.
+    best = (float("-inf"), replace(model, spread=0.5, detail=0.2, own=0.3))
+    stages = ({"answer": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), "topic": (0.3, 0.5), "pair": (0.0, 0.4, 0.6)},
+              {"spread": (0.5, 0.7), "detail": (0.2, 0.3), "own": (0.3, 0.6)})
+    for stage in stages:
+        names = list(stage)
+        start = best[1]
+        for values in itertools.product(*stage.values()):
+            trial = replace(start, **dict(zip(names, values)))
+            trial = replace(trial, detail=min(trial.detail, trial.answer))
+            engine.model = trial
+            res = simulate(engine, fit_sets)
+            utility = sum(per["_utility"][0] for per in res.values())
+            if utility > best[0]:
+                best = (utility, trial)
     if _VECTORS is not None:
         _VECTORS.save()
     print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
-          f"detail {best[1].detail}, own {best[1].own} "
+          f"detail {best[1].detail}, own {best[1].own}, pair {best[1].pair} "
           f"(utility {best[0]:.1f})")
     return best[1]
 

@@ -32,6 +32,15 @@ def from_entry(entry: FaqEntry, score: float, district: str | None, documents: d
                   citations(entry, documents), [], "faq", related, entry.category)
 
 
+def pair(first: FaqEntry, second: FaqEntry, score: float, district: str | None,
+         documents: dict[str, SourceDocument], related: list[Suggestion], lead: str = "") -> Answer:
+    """Two close readings of the question: both answers, each under its own question, rather than a guess."""
+    text = (f"{lead}您问的可能是下面两项中的一项，资料里分别是这样写的：\n\n"
+            f"① {first.question}\n{tidy(first.answer)}\n\n② {second.question}\n{tidy(second.answer)}")
+    return Answer(True, text, first.id, score, first.district or second.district or district,
+                  citations(first, documents) + citations(second, documents), [], "faq", related, first.category)
+
+
 def from_passage(doc: SourceDocument, sentence: str, score: float, district: str | None,
                  suggestions: list[Suggestion], lead: str = "") -> Answer:
     text = (f"{lead}没有找到现成的问答，以下是{doc.district or ''}资料原文的摘录，供参考：\n"

@@ -55,6 +55,8 @@ class ModelParams:
     answer: float = 0.5       # answer when the best candidate's probability reaches this
     topic: float = 0.5        # below that, offer choices when the topic model says this at least
     suggest: float = 0.05     # a candidate is worth offering as a choice or a related question from this
+    pair: float = 0.0         # an unsure best (below `pair_below`) and a runner-up within this share of its
+    pair_below: float = 0.8   # probability, in the same district: the reply gives both (0: never)
     own: float = 0.5          # district known, best is the overview: the district's own entry on the same
                               # theme within this share of its probability answers instead
     detail: float = 0.2       # an on-topic question asking a detail the sources do not give ("在哪家医院")

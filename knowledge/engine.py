@@ -246,6 +246,9 @@ class AnswerEngine:
             spread = self._spread(q, ranked)
             if spread is not None:
                 return spread
+            second = self._close_second(ranked, best)
+            if second is not None:
+                return self._entry_answer(entry, score, district, ranked, aspect, self.entries[second.key])
             return self._entry_answer(entry, score, district, ranked, aspect)
         if passage is not None:
             suggestions = [compose.suggestion(self.entries[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
@@ -262,14 +265,27 @@ class AnswerEngine:
             return compose.choices(options, district, score)
         return compose.not_found(district, options, [], score, next(iter(q.themes), None))
 
+    def _close_second(self, ranked: list[Candidate], best: Candidate) -> Candidate | None:
+        """A runner-up so close to an unsure best that the reply should give both (same district scope)."""
+        if self.model.pair <= 0 or best.prob >= self.model.pair_below:
+            return None
+        scope = (self._districts[best.key], None)
+        return next((c for c in ranked if c is not best and c.prob >= self.model.pair * best.prob
+                     and self._districts[c.key] in scope), None)
+
     def _entry_answer(self, entry: FaqEntry, score: float, district: str | None, ranked: list[Candidate],
-                      aspect: aspects.Aspect | None) -> Answer:
-        """An entry's answer, led by a sentence on the aspect asked, if one was."""
+                      aspect: aspects.Aspect | None, second: FaqEntry | None = None) -> Answer:
+        """An entry's answer (or two close ones), led by a sentence on the aspect asked, if one was."""
         lead = ""
         if aspect is not None and entry.category != BOT_CATEGORY:
-            said = aspects.evidence(aspect, [s.quote for s in entry.sources])
+            quotes = [s.quote for e in (entry, second) if e for s in e.sources]
+            said = aspects.evidence(aspect, quotes)
             lead = f"资料里写的是：「{said}」\n" if said else f"资料没有写明{aspect.label}。"
-        answer = compose.from_entry(entry, score, district, self.documents, self._related(entry, ranked), lead)
+        related = [r for r in self._related(entry, ranked) if second is None or r.faq_id != second.id]
+        if second is not None:
+            answer = compose.pair(entry, second, score, district, self.documents, related, lead)
+        else:
+            answer = compose.from_entry(entry, score, district, self.documents, related, lead)
         answer.aspect = aspect.name if aspect else None
         return answer
 
