@@ -222,8 +222,11 @@ class AnswerEngine:
             if missing:
                 hits.update(self.index.score(v, missing))
         candidates = fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask)
+        asking = next((hits for v, hits in zip(variants, lexical) if v.code == q.asking.code), None)
         for c in candidates:
             c.keyword = max((w for t, w in self._keywords[c.key] if t in q.full.text), default=0.0)
+            hit = asking.get(c.key) if asking is not None else None
+            c.lex_ask = hit.score / 100.0 if hit else 0.0
         return Retrieval(q, candidates, qvec)
 
     def _compose(self, q: Question, decision: Decision, vector: np.ndarray | None,
