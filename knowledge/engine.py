@@ -29,7 +29,7 @@ from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
 from .normalize import SynonymMap
 from .passages import PassageIndex
-from .question import Question, QuestionReader, syllables
+from .question import SEMANTIC_CHARS, Question, QuestionReader, syllables
 from .semantic import SemanticIndex
 
 __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation", "Suggestion", "tidy",
@@ -213,7 +213,7 @@ class AnswerEngine:
             if q.read.is_long and q.asking.text and q.asking is not q.focus:
                 # A long message is also read by its asking clauses alone: the story around them can
                 # pull the whole message toward a neighbouring topic.
-                avec = self.vectors.query(q.read.asking())
+                avec = self.vectors.query(q.read.asking()[:SEMANTIC_CHARS])
                 cos_ask, _ = self.semantic.best_per_key(avec)
                 found += [h.key for h in self.semantic.search(avec, mask, ASKING_LIMIT)]
             keys = list(dict.fromkeys([*keys, *found]))

@@ -16,6 +16,7 @@ from .message import ReadMessage, read_message
 from .normalize import base_form
 
 
+SEMANTIC_CHARS = 200
 OTHER_TOPICS_FILE = Path(__file__).resolve().parent / "data" / "other_topics.yaml"
 
 
@@ -62,9 +63,10 @@ class Question:
 
     @property
     def semantic_text(self) -> str:
-        """What the embedding model reads: the message without greetings and thanks."""
+        """What the embedding model reads: the message without greetings and thanks (its first
+        SEMANTIC_CHARS characters: the model's cost grows with length, and a question is not an essay)."""
         kept = [c.text for c in self.read.clauses if c.role not in ("greeting", "thanks")]
-        return "，".join(kept) or self.read.clean
+        return ("，".join(kept) or self.read.clean)[:SEMANTIC_CHARS]
 
     @property
     def length(self) -> int:
