@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
 from .db import Database
+from .inbox import InboxRepository
 from .models import (
     AdminRow,
     AuditRow,
@@ -444,6 +445,7 @@ class Repositories:
     feedback: FeedbackRepository = field(init=False)
     admins: AdminRepository = field(init=False)
     audit: AuditRepository = field(init=False)
+    inbox: InboxRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -453,3 +455,4 @@ class Repositories:
         self.feedback = FeedbackRepository(self.db)
         self.admins = AdminRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.inbox = InboxRepository(self.db)

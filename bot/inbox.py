@@ -1,0 +1,211 @@
+"""The inbox: every Telegram update is written down before it is acknowledged, and marked when handled.
+
+Why: an update fetched (or posted to the webhook) and then lost to a crash is a question nobody
+answers; one handled twice is a question answered twice. So an update is acknowledged to
+Telegram (the next getUpdates offset, or the webhook's 200) only once its row is committed; a
+redelivered update_id finds its row and is not handled again; and after a restart the rows not
+yet done are handled.
+
+A row goes pending -> sending -> done. `sending` is written (and committed) just before the
+first message-producing call for the update goes out: from then on a reply may have reached the
+user, so the row is never handled again. A process that finds a `sending` row it did not write
+(the process handling it died) closes it as `uncertain` instead: it cannot know whether the
+reply left, and a second answer is what we promise not to send. The window in which that can
+happen is one network round trip per update in flight at the moment of a crash.
+
+Order and several workers: a chat's rows are handled one at a time, oldest update_id first, by
+whoever holds the chat's lock. On PostgreSQL that is a session advisory lock held by the slot's
+own connection (`InboxSlot`) while it works through the chat; PostgreSQL releases it the moment
+that connection dies, so a killed worker's chats pass to the others at once, without a lease to
+time out. On SQLite (one bot process) the dispatcher's own set of busy chats is the lock.
+See docs/deployment.md.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import Database
+from .models import InboxRow, utcnow
+
+OPEN = ("pending", "sending")
+KEEP_DONE = timedelta(days=2)      # long enough to recognise a redelivered update; then pruned
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    update_id: int
+    chat_key: int
+    payload: str
+    state: str
+    attempts: int
+
+
+def _insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(InboxRow).on_conflict_do_nothing(index_elements=[InboxRow.update_id])
+
+
+class InboxRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    @property
+    def postgres(self) -> bool:
+        return self.db.engine.dialect.name == "postgresql"
+
+    def record(self, updates: list[tuple[int, int, str]]) -> list[int]:
+        """(update_id, chat_key, payload JSON) written in one transaction; returns the update_ids that were
+        new, in order (a redelivered one is already there and is left alone)."""
+        unique = {u: (u, c, p) for u, c, p in updates}
+        if not unique:
+            return []
+        now = utcnow()
+        rows = [{"update_id": u, "chat_key": c, "payload": p, "state": "pending", "attempts": 0,
+                 "not_before": 0.0, "received_at": now} for u, c, p in unique.values()]
+        stmt = _insert(self.db.engine.dialect.name).returning(InboxRow.update_id)
+        with self.db.transaction() as s:
+            return sorted(int(u) for u in s.scalars(stmt, rows))
+
+    def due_chats(self, limit: int = 200) -> list[int]:
+        """Chats with an open update that is due, the chat with the oldest first."""
+        oldest = func.min(InboxRow.update_id)
+        with self.db.transaction() as s:
+            rows = s.execute(select(InboxRow.chat_key, oldest)
+                             .where(InboxRow.state.in_(OPEN), InboxRow.not_before <= time.time())
+                             .group_by(InboxRow.chat_key).order_by(oldest).limit(limit))
+            return [int(r[0]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self.db.transaction() as s:
+            return {state: int(n) for state, n in
+                    s.execute(select(InboxRow.state, func.count()).group_by(InboxRow.state))}
+
+    def notes(self) -> dict[str, int]:
+        """How the closed rows ended, when not plainly (uncertain, gave up ...): for tests and diagnostics."""
+        with self.db.transaction() as s:
+            return {note: int(n) for note, n in
+                    s.execute(select(InboxRow.note, func.count()).where(InboxRow.note.is_not(None))
+                              .group_by(InboxRow.note))}
+
+    def get(self, update_id: int) -> InboxRow | None:
+        with self.db.transaction() as s:
+            return s.get(InboxRow, update_id)
+
+    def prune(self, keep: timedelta = KEEP_DONE, batch: int = 5000) -> int:
+        """Deletes done rows older than `keep`, a batch at a time (short transactions)."""
+        cutoff = utcnow() - keep
+        removed = 0
+        while True:
+            with self.db.transaction() as s:
+                ids = select(InboxRow.update_id).where(InboxRow.state == "done", InboxRow.done_at < cutoff) \
+                    .limit(batch).scalar_subquery()
+                n = s.execute(delete(InboxRow).where(InboxRow.update_id.in_(ids))).rowcount or 0
+            removed += n
+            if n < batch:
+                return removed
+
+    def slot(self) -> InboxSlot:
+        return InboxSlot(self.db)
+
+
+class InboxSlot:
+    """One dispatcher slot's connection: the chat lock and the row work done under it.
+
+    Each statement commits on its own. The marks are made durable against this process dying
+    but not against the database server crashing (SQLite synchronous=NORMAL in WAL mode;
+    PostgreSQL synchronous_commit=off): a database crash can forget the last moment's marks,
+    and those updates are then handled again, never lost. Recording updates (bot.inbox.record,
+    the acknowledgement to Telegram) keeps the full durability.
+    """
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.postgres = db.engine.dialect.name == "postgresql"
+        self._conn: Connection | None = None
+
+    def _c(self) -> Connection:
+        if self._conn is None:
+            conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                conn.exec_driver_sql("SET synchronous_commit TO OFF" if self.postgres else "PRAGMA synchronous=NORMAL")
+            except SQLAlchemyError:
+                conn.invalidate()
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _run(self, statement, params: dict | None = None):
+        try:
+            return self._c().execute(statement, params or {})
+        except SQLAlchemyError:
+            self.reset()         # a broken connection: its locks are gone with it
+            raise
+
+    def try_lock(self, chat_key: int) -> bool:
+        """The chat's lock, if nobody else holds it (always granted on SQLite: one process)."""
+        if not self.postgres:
+            return True
+        return bool(self._run(text("SELECT pg_try_advisory_lock(:k)"), {"k": chat_key}).scalar())
+
+    def unlock(self, chat_key: int) -> None:
+        if self.postgres and self._conn is not None:
+            self._run(text("SELECT pg_advisory_unlock(:k)"), {"k": chat_key})
+
+    def next_item(self, chat_key: int) -> InboxItem | None:
+        """The chat's oldest open update, if it is due (a later one never overtakes it)."""
+        row = self._run(select(InboxRow.update_id, InboxRow.chat_key, InboxRow.payload, InboxRow.state,
+                               InboxRow.attempts, InboxRow.not_before)
+                        .where(InboxRow.chat_key == chat_key, InboxRow.state.in_(OPEN))
+                        .order_by(InboxRow.update_id).limit(1)).first()
+        if row is None or row.not_before > time.time():
+            return None
+        return InboxItem(int(row.update_id), int(row.chat_key), row.payload, row.state, int(row.attempts))
+
+    def mark_sending(self, update_id: int) -> None:
+        self._run(update(InboxRow).where(InboxRow.update_id == update_id, InboxRow.state == "pending")
+                  .values(state="sending"))
+
+    def finish(self, update_id: int, note: str | None = None) -> None:
+        self._run(update(InboxRow).where(InboxRow.update_id == update_id)
+                  .values(state="done", note=note[:80] if note else None, done_at=utcnow()))
+
+    def retry_later(self, update_id: int, delay: float, note: str) -> None:
+        """Back to pending after a reply that certainly did not arrive; handled again after `delay` seconds."""
+        self._run(update(InboxRow).where(InboxRow.update_id == update_id)
+                  .values(state="pending", attempts=InboxRow.attempts + 1, not_before=time.time() + delay,
+                          note=note[:80]))
+
+    def reset(self) -> None:
+        """Drops the connection (and with it any chat lock); the next call opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except SQLAlchemyError:
+                pass
+
+    def close(self) -> None:
+        """Gives the connection back with the server's default durability (after unlocking)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self.postgres:
+                conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+                conn.exec_driver_sql("RESET synchronous_commit")
+            else:
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.close()
+        except SQLAlchemyError:
+            conn.invalidate()
+            conn.close()
