@@ -22,6 +22,7 @@ See docs/deployment.md.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,16 +51,38 @@ def _insert(dialect: str):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(InboxRow).on_conflict_do_nothing(index_elements=[InboxRow.update_id])
+    return insert(InboxRow).on_conflict_do_nothing(index_elements=[InboxRow.bot_id, InboxRow.update_id])
+
+
+def lock_key(bot_id: int, chat_key: int) -> int:
+    """The advisory lock of one bot's chat: a signed 64-bit hash (a collision only makes two chats wait
+    for each other)."""
+    digest = hashlib.blake2b(f"inbox:{bot_id}:{chat_key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class InboxRepository:
-    def __init__(self, db: Database):
+    """One bot's inbox (bots sharing a database have their own rows): `repos.inbox.for_bot(bot_id)`."""
+
+    def __init__(self, db: Database, bot_id: int | None = None):
         self.db = db
+        self.bot_id = bot_id
+
+    def for_bot(self, bot_id: int) -> InboxRepository:
+        return InboxRepository(self.db, bot_id)
 
     @property
     def postgres(self) -> bool:
         return self.db.engine.dialect.name == "postgresql"
+
+    def _check(self) -> None:
+        if self.bot_id is None:
+            raise RuntimeError("an inbox belongs to one bot: use repos.inbox.for_bot(bot_id)")
+
+    @property
+    def _mine(self):
+        self._check()
+        return InboxRow.bot_id == self.bot_id
 
     def record(self, updates: list[tuple[int, int, str]]) -> list[int]:
         """(update_id, chat_key, payload JSON) written in one transaction; returns the update_ids that were
@@ -68,7 +91,8 @@ class InboxRepository:
         if not unique:
             return []
         now = utcnow()
-        rows = [{"update_id": u, "chat_key": c, "payload": p, "state": "pending", "attempts": 0,
+        self._check()
+        rows = [{"bot_id": self.bot_id, "update_id": u, "chat_key": c, "payload": p, "state": "pending", "attempts": 0,
                  "not_before": 0.0, "received_at": now} for u, c, p in unique.values()]
         stmt = _insert(self.db.engine.dialect.name).returning(InboxRow.update_id)
         with self.db.transaction() as s:
@@ -79,25 +103,25 @@ class InboxRepository:
         oldest = func.min(InboxRow.update_id)
         with self.db.transaction() as s:
             rows = s.execute(select(InboxRow.chat_key, oldest)
-                             .where(InboxRow.state.in_(OPEN), InboxRow.not_before <= time.time())
+                             .where(self._mine, InboxRow.state.in_(OPEN), InboxRow.not_before <= time.time())
                              .group_by(InboxRow.chat_key).order_by(oldest).limit(limit))
             return [int(r[0]) for r in rows]
 
     def counts(self) -> dict[str, int]:
         with self.db.transaction() as s:
             return {state: int(n) for state, n in
-                    s.execute(select(InboxRow.state, func.count()).group_by(InboxRow.state))}
+                    s.execute(select(InboxRow.state, func.count()).where(self._mine).group_by(InboxRow.state))}
 
     def notes(self) -> dict[str, int]:
         """How the closed rows ended, when not plainly (uncertain, gave up ...): for tests and diagnostics."""
         with self.db.transaction() as s:
             return {note: int(n) for note, n in
-                    s.execute(select(InboxRow.note, func.count()).where(InboxRow.note.is_not(None))
+                    s.execute(select(InboxRow.note, func.count()).where(self._mine, InboxRow.note.is_not(None))
                               .group_by(InboxRow.note))}
 
     def get(self, update_id: int) -> InboxRow | None:
         with self.db.transaction() as s:
-            return s.get(InboxRow, update_id)
+            return s.get(InboxRow, (self.bot_id, update_id))
 
     def prune(self, keep: timedelta = KEEP_DONE, batch: int = 5000) -> int:
         """Deletes done rows older than `keep`, a batch at a time (short transactions)."""
@@ -105,15 +129,16 @@ class InboxRepository:
         removed = 0
         while True:
             with self.db.transaction() as s:
-                ids = select(InboxRow.update_id).where(InboxRow.state == "done", InboxRow.done_at < cutoff) \
-                    .limit(batch).scalar_subquery()
-                n = s.execute(delete(InboxRow).where(InboxRow.update_id.in_(ids))).rowcount or 0
+                old = (InboxRow.state == "done", InboxRow.done_at < cutoff)
+                ids = select(InboxRow.update_id).where(self._mine, *old).limit(batch).scalar_subquery()
+                n = s.execute(delete(InboxRow).where(self._mine, InboxRow.update_id.in_(ids))).rowcount or 0
             removed += n
             if n < batch:
                 return removed
 
     def slot(self) -> InboxSlot:
-        return InboxSlot(self.db)
+        self._check()
+        return InboxSlot(self.db, self.bot_id)
 
 
 class InboxSlot:
@@ -126,8 +151,10 @@ class InboxSlot:
     the acknowledgement to Telegram) keeps the full durability.
     """
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, bot_id: int):
         self.db = db
+        self.bot_id = bot_id
+        self.mine = InboxRow.bot_id == bot_id
         self.postgres = db.engine.dialect.name == "postgresql"
         self._conn: Connection | None = None
 
@@ -154,33 +181,33 @@ class InboxSlot:
         """The chat's lock, if nobody else holds it (always granted on SQLite: one process)."""
         if not self.postgres:
             return True
-        return bool(self._run(text("SELECT pg_try_advisory_lock(:k)"), {"k": chat_key}).scalar())
+        return bool(self._run(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(self.bot_id, chat_key)}).scalar())
 
     def unlock(self, chat_key: int) -> None:
         if self.postgres and self._conn is not None:
-            self._run(text("SELECT pg_advisory_unlock(:k)"), {"k": chat_key})
+            self._run(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(self.bot_id, chat_key)})
 
     def next_item(self, chat_key: int) -> InboxItem | None:
         """The chat's oldest open update, if it is due (a later one never overtakes it)."""
         row = self._run(select(InboxRow.update_id, InboxRow.chat_key, InboxRow.payload, InboxRow.state,
                                InboxRow.attempts, InboxRow.not_before)
-                        .where(InboxRow.chat_key == chat_key, InboxRow.state.in_(OPEN))
+                        .where(self.mine, InboxRow.chat_key == chat_key, InboxRow.state.in_(OPEN))
                         .order_by(InboxRow.update_id).limit(1)).first()
         if row is None or row.not_before > time.time():
             return None
         return InboxItem(int(row.update_id), int(row.chat_key), row.payload, row.state, int(row.attempts))
 
     def mark_sending(self, update_id: int) -> None:
-        self._run(update(InboxRow).where(InboxRow.update_id == update_id, InboxRow.state == "pending")
+        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id, InboxRow.state == "pending")
                   .values(state="sending"))
 
     def finish(self, update_id: int, note: str | None = None) -> None:
-        self._run(update(InboxRow).where(InboxRow.update_id == update_id)
+        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id)
                   .values(state="done", note=note[:80] if note else None, done_at=utcnow()))
 
     def retry_later(self, update_id: int, delay: float, note: str) -> None:
         """Back to pending after a reply that certainly did not arrive; handled again after `delay` seconds."""
-        self._run(update(InboxRow).where(InboxRow.update_id == update_id)
+        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id)
                   .values(state="pending", attempts=InboxRow.attempts + 1, not_before=time.time() + delay,
                           note=note[:80]))
 

@@ -151,8 +151,9 @@ class InboxRow(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_open", "state", "chat_key", "update_id"),)
+    __table_args__ = (Index("ix_inbox_open", "bot_id", "state", "chat_key", "update_id"),)
 
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # bots may share a database
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_key: Mapped[int] = mapped_column(BigInteger)        # the chat (or the user, for inline queries)
     payload: Mapped[str] = mapped_column(Text)                # the update's JSON as received

@@ -15,6 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('inbox',
+    sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('chat_key', sa.BigInteger(), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
@@ -24,10 +25,10 @@ def upgrade() -> None:
     sa.Column('note', sa.String(length=80), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('update_id')
+    sa.PrimaryKeyConstraint('bot_id', 'update_id')
     )
     with op.batch_alter_table('inbox', schema=None) as batch_op:
-        batch_op.create_index('ix_inbox_open', ['state', 'chat_key', 'update_id'], unique=False)
+        batch_op.create_index('ix_inbox_open', ['bot_id', 'state', 'chat_key', 'update_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inbox_done_at'), ['done_at'], unique=False)
 
 
