@@ -160,3 +160,4 @@ async def test_the_bot_waits_for_an_unreachable_bot_api_and_then_answers(seeded_
     finally:
         await stop(application)
         await asyncio.to_thread(api.stop)
+
