@@ -173,8 +173,8 @@ class InboxDispatcher:
             await asyncio.to_thread(slot.finish, item.update_id, "unreadable")
             return
 
-        async def mark_sending() -> None:
-            await asyncio.to_thread(slot.mark_sending, item.update_id)
+        def mark_sending() -> None:         # on the event loop, inside the socket write (handlers.delivery)
+            slot.mark_sending(item.update_id)
 
         delivery = Delivery(item.update_id, item.attempts, MAX_ATTEMPTS, mark_sending)
         with delivering(delivery):
