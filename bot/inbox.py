@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import Database
@@ -141,6 +141,23 @@ class InboxRepository:
         return InboxSlot(self.db, self.bot_id)
 
 
+# The slots' statements, built once (they run for every update; building them cost more than running them).
+_B, _U = bindparam("bot"), bindparam("uid")
+_NEXT = (select(InboxRow.update_id, InboxRow.chat_key, InboxRow.payload, InboxRow.state, InboxRow.attempts,
+                InboxRow.not_before)
+         .where(InboxRow.bot_id == _B, InboxRow.chat_key == bindparam("chat"), InboxRow.state.in_(OPEN))
+         .order_by(InboxRow.update_id).limit(bindparam("n")))
+_MARK = (update(InboxRow).where(InboxRow.bot_id == _B, InboxRow.update_id == _U, InboxRow.state == "pending")
+         .values(state="sending"))
+_DONE = (update(InboxRow).where(InboxRow.bot_id == _B, InboxRow.update_id.in_(bindparam("ids", expanding=True)))
+         .values(state="done", note=None, done_at=bindparam("now")))
+_DONE_NOTE = (update(InboxRow).where(InboxRow.bot_id == _B, InboxRow.update_id == _U)
+              .values(state="done", note=bindparam("note"), done_at=bindparam("now")))
+_RETRY = (update(InboxRow).where(InboxRow.bot_id == _B, InboxRow.update_id == _U)
+          .values(state="pending", attempts=InboxRow.attempts + 1, not_before=bindparam("at"), note=bindparam("note")))
+_LOCK, _UNLOCK = text("SELECT pg_try_advisory_lock(:k)"), text("SELECT pg_advisory_unlock(:k)")
+
+
 class InboxSlot:
     """One dispatcher slot's connection: the chat lock and the row work done under it.
 
@@ -154,7 +171,6 @@ class InboxSlot:
     def __init__(self, db: Database, bot_id: int):
         self.db = db
         self.bot_id = bot_id
-        self.mine = InboxRow.bot_id == bot_id
         self.postgres = db.engine.dialect.name == "postgresql"
         self._conn: Connection | None = None
 
@@ -181,35 +197,53 @@ class InboxSlot:
         """The chat's lock, if nobody else holds it (always granted on SQLite: one process)."""
         if not self.postgres:
             return True
-        return bool(self._run(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(self.bot_id, chat_key)}).scalar())
+        return bool(self._run(_LOCK, {"k": lock_key(self.bot_id, chat_key)}).scalar())
 
     def unlock(self, chat_key: int) -> None:
         if self.postgres and self._conn is not None:
-            self._run(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(self.bot_id, chat_key)})
+            self._run(_UNLOCK, {"k": lock_key(self.bot_id, chat_key)})
+
+    def next_items(self, chat_key: int, limit: int = 1) -> list[InboxItem]:
+        """The chat's oldest open updates, up to the first that is not yet due (a later one never
+        overtakes it)."""
+        rows = self._run(_NEXT, {"bot": self.bot_id, "chat": chat_key, "n": limit})
+        now, items = time.time(), []
+        for row in rows:
+            if row.not_before > now:
+                break
+            items.append(InboxItem(int(row.update_id), int(row.chat_key), row.payload, row.state, int(row.attempts)))
+        return items
 
     def next_item(self, chat_key: int) -> InboxItem | None:
-        """The chat's oldest open update, if it is due (a later one never overtakes it)."""
-        row = self._run(select(InboxRow.update_id, InboxRow.chat_key, InboxRow.payload, InboxRow.state,
-                               InboxRow.attempts, InboxRow.not_before)
-                        .where(self.mine, InboxRow.chat_key == chat_key, InboxRow.state.in_(OPEN))
-                        .order_by(InboxRow.update_id).limit(1)).first()
-        if row is None or row.not_before > time.time():
-            return None
-        return InboxItem(int(row.update_id), int(row.chat_key), row.payload, row.state, int(row.attempts))
+        items = self.next_items(chat_key, 1)
+        return items[0] if items else None
+
+    def advance(self, chat_key: int, finished: list[tuple[int, str | None]], limit: int) -> list[InboxItem]:
+        """Closes the updates just handled, then returns the chat's next due ones (one trip to the database)."""
+        self.finish_many(finished)
+        return self.next_items(chat_key, limit)
 
     def mark_sending(self, update_id: int) -> None:
-        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id, InboxRow.state == "pending")
-                  .values(state="sending"))
+        self._run(_MARK, {"bot": self.bot_id, "uid": update_id})
 
     def finish(self, update_id: int, note: str | None = None) -> None:
-        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id)
-                  .values(state="done", note=note[:80] if note else None, done_at=utcnow()))
+        self.finish_many([(update_id, note)])
+
+    def finish_many(self, finished: list[tuple[int, str | None]]) -> None:
+        """Marks updates done. Closing late is safe: a handled update that sent a reply is `sending` and
+        never handled again; one that sent nothing may be handled once more after a crash."""
+        plain = [u for u, note in finished if note is None]
+        now = utcnow()
+        if plain:
+            self._run(_DONE, {"bot": self.bot_id, "ids": plain, "now": now})
+        for update_id, note in finished:
+            if note is not None:
+                self._run(_DONE_NOTE, {"bot": self.bot_id, "uid": update_id, "note": note[:80], "now": now})
 
     def retry_later(self, update_id: int, delay: float, note: str) -> None:
         """Back to pending after a reply that certainly did not arrive; handled again after `delay` seconds."""
-        self._run(update(InboxRow).where(self.mine, InboxRow.update_id == update_id)
-                  .values(state="pending", attempts=InboxRow.attempts + 1, not_before=time.time() + delay,
-                          note=note[:80]))
+        self._run(_RETRY, {"bot": self.bot_id, "uid": update_id, "at": time.time() + delay,
+                           "note": note[:80]})
 
     def reset(self) -> None:
         """Drops the connection (and with it any chat lock); the next call opens a new one."""

@@ -19,7 +19,6 @@ import signal
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application
-from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.flood import FloodGate
@@ -29,7 +28,7 @@ from bot.setup import App
 from . import BOT_COMMANDS, BotServices, register
 from .delivery import CONNECT_TIMEOUT, DeliveryRequest
 from .dispatcher import InboxDispatcher
-from .intake import Backoff, PollingIntake, WebhookIntake
+from .intake import Backoff, PollingIntake, UpdatesRequest, WebhookIntake
 
 log = logging.getLogger("bot.telegram")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -75,6 +74,7 @@ def build_application(app: App, *, base_url: str | None = None, base_file_url: s
     root = settings.telegram_api_base_url.rstrip("/")
     rate = settings.telegram_rate_limit_per_second
     limiter = AIORateLimiter(overall_max_rate=rate, overall_time_period=1 if rate else 0, max_retries=3)
+    polling = UpdatesRequest(connection_pool_size=2, connect_timeout=CONNECT_TIMEOUT)
     sending = DeliveryRequest(retry_delays=retry_delays, **({"read_timeout": read_timeout} if read_timeout else {}))
     application = (
         Application.builder()
@@ -82,7 +82,7 @@ def build_application(app: App, *, base_url: str | None = None, base_file_url: s
         .base_url(base_url or f"{root}/bot")
         .base_file_url(base_file_url or f"{root}/file/bot")
         .request(sending)
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, connect_timeout=CONNECT_TIMEOUT))
+        .get_updates_request(polling)
         .rate_limiter(limiter)
         .updater(None)                         # updates come through the inbox (handlers.intake)
         .post_init(_post_init)
@@ -91,6 +91,7 @@ def build_application(app: App, *, base_url: str | None = None, base_file_url: s
     )
     register(application, BotServices(app, FloodGate(settings.flood_limit_per_minute)))
     application.bot_data["slots"] = concurrent_updates or settings.telegram_concurrent_updates
+    application.bot_data["updates_request"] = polling
     return application
 
 
@@ -131,7 +132,8 @@ class TelegramRunner:
                 port=port or settings.webhook_port, path=settings.webhook_url_path, secret=settings.webhook_secret)
         else:
             self.intake = PollingIntake(application.bot, inbox, self.dispatcher,
-                                        allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout, on_fatal=self._fatal)
+                                        allowed_updates=ALLOWED_UPDATES, timeout=poll_timeout, on_fatal=self._fatal,
+                                        request=application.bot_data.get("updates_request"))
 
     def _fatal(self, exc: BaseException) -> None:
         self.failed = exc

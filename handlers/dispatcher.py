@@ -34,6 +34,7 @@ log = logging.getLogger("bot.inbox")
 MAX_ATTEMPTS = 8            # an update whose replies certainly failed is handled again up to this often
 PER_CLAIM = 20              # updates handled per turn of one chat before others get a slot
 PRUNE_EVERY = 3600.0        # seconds between deleting old done rows
+PARSED_KEPT = 5000          # parsed updates kept for the slots; beyond that they are read back from the inbox
 
 
 def retry_delay(attempt: int) -> float:
@@ -59,6 +60,7 @@ class InboxDispatcher:
         self.sweep_interval = sweep_interval
         self._ready: dict[int, None] = {}       # chats to look at, in the order they were notified
         self._busy: set[int] = set()            # chats a slot of this process is working on
+        self._parsed: dict[int, Update] = {}    # update_id -> the Update intake parsed (not read back)
         self._wake = asyncio.Event()
         self._slots: list[tuple[InboxSlot, asyncio.Task]] = []
         self._sweeper: asyncio.Task | None = None
@@ -96,8 +98,11 @@ class InboxDispatcher:
                 await asyncio.to_thread(slot.close)
         self._slots.clear()
 
-    def notify(self, chat_keys) -> None:
-        """These chats have new updates in the inbox."""
+    def notify(self, chat_keys, parsed: dict[int, Update] | None = None) -> None:
+        """These chats have new updates in the inbox (`parsed`: the Update objects intake already has, so
+        they are not read back from their JSON)."""
+        if parsed and len(self._parsed) < PARSED_KEPT:
+            self._parsed.update(parsed)
         for key in chat_keys:
             self._ready[key] = None
         self._wake.set()
@@ -140,38 +145,57 @@ class InboxDispatcher:
     async def _work_chat(self, slot: InboxSlot, key: int) -> bool:
         """Handles the chat's due updates under its lock; True if the chat should be looked at again.
 
-        After letting the lock go it looks once more: a worker that recorded an update for this
-        chat while the lock was held here left it to us (its own try_lock failed after its commit),
-        so that update is seen by this look or picked up by that worker's next try.
+        Several workers (PostgreSQL): after letting the lock go it looks once more, because a worker
+        that recorded an update for this chat while the lock was held here left it to us (its own
+        try_lock failed after its commit). One process (SQLite): intake's notify brings it back.
         """
-        if not await asyncio.to_thread(slot.try_lock, key):
+        shared = slot.postgres
+        if shared and not await asyncio.to_thread(slot.try_lock, key):
             return False                      # another worker has the chat; it looks again before letting go
-        handled = 0
+        handled, finished, stop, retried = 0, [], False, False
         try:
-            while handled < PER_CLAIM and not self._stopping:
-                item = await asyncio.to_thread(slot.next_item, key)
-                if item is None:
-                    break
-                await self._handle(slot, item)
-                handled += 1
+            while handled < PER_CLAIM and not stop and not self._stopping:
+                wanted = PER_CLAIM - handled
+                items = await asyncio.to_thread(slot.advance, key, finished, wanted)
+                finished = []
+                if len(items) < wanted:       # all the chat has now: no second look (a new one is notified)
+                    stop = True
+                for item in items:
+                    handled += 1
+                    note, retry = await self._handle(slot, item)
+                    if retry is not None:     # the chat waits for this one: nothing later may overtake it
+                        await asyncio.to_thread(slot.retry_later, item.update_id, *retry)
+                        stop = retried = True
+                        break
+                    finished.append((item.update_id, note))
+                    if self._stopping:
+                        break
         finally:
-            await asyncio.to_thread(slot.unlock, key)
-        if self._stopping:
+            try:
+                if finished:
+                    await asyncio.to_thread(slot.finish_many, finished)
+            finally:
+                if shared:
+                    await asyncio.to_thread(slot.unlock, key)
+        if self._stopping or retried:
             return False
-        return handled >= PER_CLAIM or await asyncio.to_thread(slot.next_item, key) is not None
+        if handled >= PER_CLAIM:
+            return True
+        return shared and await asyncio.to_thread(slot.next_item, key) is not None
 
-    async def _handle(self, slot: InboxSlot, item: InboxItem) -> None:
+    async def _handle(self, slot: InboxSlot, item: InboxItem) -> tuple[str | None, tuple[float, str] | None]:
+        """Handles one update: (the note to close it with, or (delay, note) to handle it again later)."""
+        update = self._parsed.pop(item.update_id, None)
         if item.state == "sending":
             log.warning("update_id=%s was being answered when its process stopped; a reply may have been sent, "
                         "so it is not handled again", item.update_id)
-            await asyncio.to_thread(slot.finish, item.update_id, "uncertain")
-            return
-        try:
-            update = Update.de_json(json.loads(item.payload), self.application.bot)
-        except Exception as exc:
-            log.warning("update_id=%s could not be read (%s); skipped", item.update_id, exc)
-            await asyncio.to_thread(slot.finish, item.update_id, "unreadable")
-            return
+            return "uncertain", None
+        if update is None:
+            try:
+                update = Update.de_json(json.loads(item.payload), self.application.bot)
+            except Exception as exc:
+                log.warning("update_id=%s could not be read (%s); skipped", item.update_id, exc)
+                return "unreadable", None
 
         def mark_sending() -> None:         # on the event loop, inside the socket write (handlers.delivery)
             slot.mark_sending(item.update_id)
@@ -181,14 +205,11 @@ class InboxDispatcher:
             await self.application.process_update(update)
         self.handled += 1
         error = delivery.error
-        if error is not None and delivery.will_retry(error):
-            delay = retry_delay(item.attempts)
-            await asyncio.to_thread(slot.retry_later, item.update_id, delay, f"retry: {type(error).__name__}")
-            return
-        note = None
-        if error is not None:
-            note = ("gave up: " if delivery.undelivered(error) else "error: ") + type(error).__name__
-        await asyncio.to_thread(slot.finish, item.update_id, note)
+        if error is None:
+            return None, None
+        if delivery.will_retry(error):
+            return None, (retry_delay(item.attempts), f"retry: {type(error).__name__}")
+        return ("gave up: " if delivery.undelivered(error) else "error: ") + type(error).__name__, None
 
     # ------------------------------------------------------------ sweeping
     async def _sweep_loop(self) -> None:

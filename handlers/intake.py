@@ -19,6 +19,7 @@ import tornado.web
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.inbox import InboxRepository
 
@@ -44,20 +45,45 @@ class Backoff:
         self.next = self.first
 
 
-async def record(inbox: InboxRepository, updates: Sequence[Update], payloads: Sequence[str]) -> list[int]:
-    """Writes the updates to the inbox; returns the chats with new ones (a redelivered update is not new)."""
+async def record(inbox: InboxRepository, dispatcher: InboxDispatcher, updates: Sequence[Update],
+                 payloads: Sequence[str]) -> None:
+    """Writes the updates to the inbox, then hands the new ones to the dispatcher (a redelivered update
+    is not new)."""
     keys = {u.update_id: chat_key(u) for u in updates}
     new = await asyncio.to_thread(inbox.record, [(u.update_id, keys[u.update_id], p)
                                                  for u, p in zip(updates, payloads, strict=True)])
-    return list(dict.fromkeys(keys[i] for i in new))
+    by_id = {u.update_id: u for u in updates}
+    dispatcher.notify(list(dict.fromkeys(keys[i] for i in new)), {i: by_id[i] for i in new})
+
+
+class UpdatesRequest(HTTPXRequest):
+    """The getUpdates connection; keeps the last answer's bytes, so the inbox stores each update's JSON
+    as received instead of rebuilding it from PTB's objects (to_dict cost more than the rest of intake)."""
+
+    last_payload: bytes = b""
+
+    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        self.last_payload = payload
+        return code, payload
+
+
+def raw_updates(payload: bytes) -> dict[int, str]:
+    """update_id -> that update's JSON, from a getUpdates answer."""
+    try:
+        result = json.loads(payload)["result"]
+        return {item["update_id"]: json.dumps(item, ensure_ascii=False) for item in result}
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 class PollingIntake:
     """getUpdates in a loop; the offset moves past a batch only once the batch is in the inbox."""
 
     def __init__(self, bot: Bot, inbox: InboxRepository, dispatcher: InboxDispatcher, *,
-                 allowed_updates: list[str], timeout: float = 10.0, on_fatal: Callable[[BaseException], None]):
-        self.bot, self.inbox, self.dispatcher = bot, inbox, dispatcher
+                 allowed_updates: list[str], timeout: float = 10.0, on_fatal: Callable[[BaseException], None],
+                 request: UpdatesRequest | None = None):
+        self.bot, self.inbox, self.dispatcher, self.request = bot, inbox, dispatcher, request
         self.allowed_updates, self.timeout, self.on_fatal = allowed_updates, timeout, on_fatal
         self.offset: int | None = None
         self._task: asyncio.Task | None = None
@@ -104,10 +130,11 @@ class PollingIntake:
             backoff.reset()
             if not updates:
                 continue
-            payloads = [json.dumps(u.to_dict(), ensure_ascii=False) for u in updates]
+            raw = raw_updates(self.request.last_payload) if self.request is not None else {}
+            payloads = [raw.get(u.update_id) or json.dumps(u.to_dict(), ensure_ascii=False) for u in updates]
             while True:
                 try:
-                    chats = await record(self.inbox, updates, payloads)
+                    await record(self.inbox, self.dispatcher, updates, payloads)
                     break
                 except SQLAlchemyError as exc:   # not acknowledged: Telegram keeps them until the database is back
                     delay = backoff.take()
@@ -116,7 +143,6 @@ class PollingIntake:
                     await asyncio.sleep(delay)
             backoff.reset()
             self.offset = updates[-1].update_id + 1
-            self.dispatcher.notify(chats)
 
 
 @tornado.web.stream_request_body
@@ -165,7 +191,7 @@ class _WebhookPost(tornado.web.RequestHandler):
             self._refuse(400, f"malformed ({type(exc).__name__})")
             return
         try:
-            chats = await record(self.intake.inbox, [update], [text])
+            await record(self.intake.inbox, self.intake.dispatcher, [update], [text])
         except SQLAlchemyError as exc:           # not acknowledged: Telegram delivers it again later
             log.warning("could not record update_id=%s (%s); answered 503", update.update_id, type(exc).__name__)
             self.set_status(503)
@@ -173,7 +199,6 @@ class _WebhookPost(tornado.web.RequestHandler):
             return
         self.set_status(200)
         self.finish()
-        self.intake.dispatcher.notify(chats)
 
 
 class WebhookIntake:

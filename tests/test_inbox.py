@@ -74,7 +74,7 @@ def test_a_chat_lock_is_held_by_one_slot_and_freed_when_its_connection_dies(pg_u
         assert b.try_lock(10)
         with db.engine.connect() as admin:                   # the holder's connection dies (a killed worker)
             pid = b._c().exec_driver_sql("SELECT pg_backend_pid()").scalar()
-            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            admin.execute(text("SELECT pg_terminate_backend(:p, 2000)"), {"p": pid})   # waits for it to end
         assert a.try_lock(10) and a.try_lock(11)
     finally:
         a.close()
