@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +35,7 @@ log = logging.getLogger("bot.inbox")
 MAX_ATTEMPTS = 8            # an update whose replies certainly failed is handled again up to this often
 PER_CLAIM = 20              # updates handled per turn of one chat before others get a slot
 PRUNE_EVERY = 3600.0        # seconds between deleting old done rows
-PARSED_KEPT = 5000          # parsed updates kept for the slots; beyond that they are read back from the inbox
+PARSED_KEPT = 2000          # parsed updates kept for the slots; beyond that they are read back from the inbox
 
 
 def retry_delay(attempt: int) -> float:
@@ -60,7 +61,7 @@ class InboxDispatcher:
         self.sweep_interval = sweep_interval
         self._ready: dict[int, None] = {}       # chats to look at, in the order they were notified
         self._busy: set[int] = set()            # chats a slot of this process is working on
-        self._parsed: dict[int, Update] = {}    # update_id -> the Update intake parsed (not read back)
+        self._parsed: OrderedDict[int, Update] = OrderedDict()   # update_id -> the Update intake parsed
         self._wake = asyncio.Event()
         self._slots: list[tuple[InboxSlot, asyncio.Task]] = []
         self._sweeper: asyncio.Task | None = None
@@ -101,8 +102,10 @@ class InboxDispatcher:
     def notify(self, chat_keys, parsed: dict[int, Update] | None = None) -> None:
         """These chats have new updates in the inbox (`parsed`: the Update objects intake already has, so
         they are not read back from their JSON)."""
-        if parsed and len(self._parsed) < PARSED_KEPT:
+        if parsed:
             self._parsed.update(parsed)
+            while len(self._parsed) > PARSED_KEPT:      # oldest first: a row another worker handled is never
+                self._parsed.popitem(last=False)         # popped here, so it has to age out
         for key in chat_keys:
             self._ready[key] = None
         self._wake.set()
