@@ -18,7 +18,7 @@ import tornado.httpserver
 import tornado.web
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.inbox import InboxRepository
@@ -100,9 +100,10 @@ class PollingIntake:
             self._task = None
         if self.offset is not None:              # acknowledge what is recorded (it would be recognised anyway)
             try:
-                await self.bot.get_updates(offset=self.offset, timeout=0, allowed_updates=self.allowed_updates)
-            except TelegramError as exc:
-                log.info("final acknowledgement skipped: %s", exc)
+                await asyncio.wait_for(self.bot.get_updates(offset=self.offset, timeout=0,
+                                                            allowed_updates=self.allowed_updates), 3)
+            except (TelegramError, TimeoutError) as exc:
+                log.info("final acknowledgement skipped: %s", type(exc).__name__)
 
     async def _run(self) -> None:
         backoff = Backoff()
@@ -120,9 +121,10 @@ class PollingIntake:
                 log.warning("another process is polling with this token (409 Conflict); retrying in %.0f s", delay)
                 await asyncio.sleep(delay)
                 continue
-            except NetworkError as exc:          # TimedOut included
+            except Exception as exc:             # NetworkError, TimedOut, a garbled answer ...: polling goes on
                 delay = backoff.take()
-                log.warning("getUpdates failed (%s: %s); retrying in %.0f s", type(exc).__name__, exc, delay)
+                log.warning("getUpdates failed (%s: %s); retrying in %.0f s", type(exc).__name__, exc, delay,
+                            exc_info=not isinstance(exc, TelegramError))
                 await asyncio.sleep(delay)
                 continue
             finally:
@@ -136,10 +138,10 @@ class PollingIntake:
                 try:
                     await record(self.inbox, self.dispatcher, updates, payloads)
                     break
-                except SQLAlchemyError as exc:   # not acknowledged: Telegram keeps them until the database is back
+                except Exception as exc:         # not acknowledged: Telegram keeps them until the database is back
                     delay = backoff.take()
                     log.warning("could not record %d update(s) (%s); not acknowledged, retrying in %.0f s",
-                                len(updates), type(exc).__name__, delay)
+                                len(updates), type(exc).__name__, delay, exc_info=not isinstance(exc, SQLAlchemyError))
                     await asyncio.sleep(delay)
             backoff.reset()
             self.offset = updates[-1].update_id + 1
