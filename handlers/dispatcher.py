@@ -3,7 +3,7 @@
 Why here (not PTB's update queue): the queue lives in memory, so whatever it held was lost to a
 crash, and it knows nothing of other processes. The inbox (bot.inbox) is the queue instead:
 intake (handlers.intake) records an update and calls `notify`; a slot takes a chat, takes its
-lock, handles its open updates oldest first through `Application.process_update`, marks each
+lock, handles its open updates oldest first through `Application.process_update`, marks them
 done, and lets the chat go. A slot holds its chat only while it works on it, and the number of
 slots (TELEGRAM_CONCURRENT_UPDATES) bounds the updates in progress.
 
@@ -20,7 +20,6 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
@@ -231,6 +230,3 @@ class InboxDispatcher:
             except SQLAlchemyError as exc:
                 log.warning("inbox sweep failed: %s", type(exc).__name__)
             await asyncio.sleep(self.sweep_interval)
-
-    def stats(self) -> dict[str, Any]:
-        return {"handled": self.handled, "busy": len(self._busy), "ready": len(self._ready)}
