@@ -53,7 +53,8 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
 from bot.setup import open_app  # noqa: E402
-from handlers.application import build_application, start_polling, stop  # noqa: E402
+from handlers.application import build_application, stop  # noqa: E402
+from handlers.application import start_polling as start_bot_polling  # noqa: E402
 from local_bot_api import ServerProcess  # noqa: E402
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -102,6 +103,26 @@ def _wait_calls(url: str, token: str, since: int, count: int, timeout: float) ->
     return calls
 
 
+async def start_polling(application: Application, poll_timeout: float):
+    """The union bot through its inbox (handlers.application); the echo bot with PTB's own Updater."""
+    if "services" in application.bot_data:
+        return await start_bot_polling(application, poll_timeout=poll_timeout)
+    await application.initialize()
+    await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+    await application.start()
+    return None
+
+
+async def stop_any(application: Application) -> None:
+    if "services" in application.bot_data:
+        await stop(application)
+        return
+    if application.updater.running:
+        await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
+
 async def run_once(application: Application, remote, server_pid: int | None, token: str, texts: list[str],
                    users: int, profile: cProfile.Profile | None = None) -> float:
     """Warm up, queue all texts while not polling, then time polling until every reply is recorded.
@@ -109,13 +130,14 @@ async def run_once(application: Application, remote, server_pid: int | None, tok
     The clock ends at the server's timestamp of the last reply, so how the result is fetched does
     not count.
     """
-    await start_polling(application, poll_timeout=5)
+    runner = await start_polling(application, poll_timeout=5)
+    intake = runner.intake if runner is not None else application.updater
     try:
         mark = remote.mark()
         for i in range(20):
             remote.push_message(10_000 + i, texts[i % len(texts)], token=token)
         await remote.wait_for_count_async("sendMessage", 20, since=mark, token=token, timeout=30)
-        await application.updater.stop()
+        await intake.stop()
         mark = remote.mark()
         for i, text in enumerate(texts):
             remote.push_message(20_000 + i % users, text, token=token)
@@ -123,7 +145,10 @@ async def run_once(application: Application, remote, server_pid: int | None, tok
         if profile:
             profile.enable()
         started, cpu, server_cpu = time.time(), time.process_time(), _cpu_seconds(server_pid)
-        await application.updater.start_polling(poll_interval=0.0, timeout=5)
+        if runner is not None:
+            await intake.start()
+        else:
+            await intake.start_polling(poll_interval=0.0, timeout=5)
         calls = await waiter
         CPU_MS.setdefault(token, []).append(((time.process_time() - cpu) * 1000 / len(texts),
                                              (_cpu_seconds(server_pid) - server_cpu) * 1000 / len(texts)))
@@ -131,7 +156,7 @@ async def run_once(application: Application, remote, server_pid: int | None, tok
             profile.disable()
         return len(texts) / (max(c["time"] for c in calls) - started)
     finally:
-        await stop(application)
+        await stop_any(application)
 
 
 async def main(argv: list[str] | None = None) -> int:

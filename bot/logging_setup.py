@@ -63,4 +63,14 @@ def configure_logging(settings: Settings) -> RedactSecrets:
         handler.addFilter(redactor)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    sys.excepthook = _log_uncaught
     return redactor
+
+
+def _log_uncaught(kind, value, traceback) -> None:
+    """An error nobody caught is logged like any other line, so it is redacted too (Python's own
+    traceback printer would write the token of, say, PTB's InvalidToken message in full)."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, traceback)
+        return
+    logging.getLogger("bot").critical("uncaught %s", kind.__name__, exc_info=(kind, value, traceback))

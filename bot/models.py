@@ -195,3 +195,24 @@ class BotPersistenceRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class InboxRow(Base):
+    """Every Telegram update, recorded before it is acknowledged and marked when handled (bot.inbox).
+
+    state: pending (to handle), sending (a reply may have left: never handled again), done.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_open", "bot_id", "state", "chat_key", "update_id"),)
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # bots may share a database
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_key: Mapped[int] = mapped_column(BigInteger)        # the chat (or the user, for inline queries)
+    payload: Mapped[str] = mapped_column(Text)                # the update's JSON as received
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)   # epoch seconds: a retry waits until then
+    note: Mapped[str | None] = mapped_column(String(80))     # how it ended when not plainly: uncertain, gave up...
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -11,6 +11,7 @@ from knowledge.districts import canonical_district
 from knowledge.model import FaqEntry, SourceDocument, SourceRef, Station
 
 from .db import Database, serialize
+from .inbox import InboxRepository
 from .models import (
     AdminRow,
     AuditRow,
@@ -419,6 +420,7 @@ class Repositories:
     conversations: ConversationRepository = field(init=False)
     persistence: PersistenceRepository = field(init=False)
     retention: RetentionRepository = field(init=False)
+    inbox: InboxRepository = field(init=False)
 
     def __post_init__(self):
         self.knowledge = KnowledgeRepository(self.db)
@@ -432,3 +434,4 @@ class Repositories:
         self.persistence = PersistenceRepository(self.db)
         self.retention = RetentionRepository(self.db, self.retention_policy)
         self.queries.retention = self.retention
+        self.inbox = InboxRepository(self.db)

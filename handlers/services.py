@@ -30,6 +30,7 @@ log = logging.getLogger("bot.questions")
 KEY = "services"
 ANSWER_CACHE_SIZE = 2048
 REMEMBERED_REPLIES = 20_000
+REMEMBERED_DISTRICTS = 10_000   # users whose district is kept in memory (the rest are read again when they ask)
 
 
 class AnswerCache:
@@ -86,7 +87,7 @@ class BotServices:
     cache: AnswerCache = field(default_factory=AnswerCache)
     replies: OrderedDict = field(default_factory=OrderedDict)    # (chat, message) -> logged future
     conversations: ConversationStore | None = None
-    _districts: dict[int, str | None] = field(default_factory=dict)
+    _districts: OrderedDict = field(default_factory=OrderedDict)      # user -> district, recent users only
     _exempt: dict[int, tuple[bool, float]] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -180,14 +181,22 @@ class BotServices:
         if user_id is None:
             return None
         if user_id in self._districts:
+            self._districts.move_to_end(user_id)
             return self._districts[user_id]
         district = await asyncio.to_thread(self.repos.preferences.district_of, user_id)
-        self._districts[user_id] = district
+        self._remember_district(user_id, district)
         return district
+
+    def _remember_district(self, user_id: int, district: str | None) -> None:
+        """Bounded: one entry per user would grow without end over a long run (issue 12)."""
+        self._districts[user_id] = district
+        self._districts.move_to_end(user_id)
+        while len(self._districts) > REMEMBERED_DISTRICTS:
+            self._districts.popitem(last=False)
 
     async def set_district(self, user_id: int, district: str | None) -> None:
         await asyncio.to_thread(self.repos.preferences.set_district, user_id, district)
-        self._districts[user_id] = district
+        self._remember_district(user_id, district)
 
     async def vote(self, user_id: int, chat_id: int, message_id: int, helpful: bool, faq_id: str | None,
                    query_id: int | None, answered_at, quoted: str | None = None) -> bool | None:

@@ -19,7 +19,8 @@ from .records import Call, Matcher, StoredFile, json_bytes
 CONTROL_ACTIONS = frozenset({
     "push_update", "push_message", "push_group_message", "push_location", "push_sticker",
     "push_photo", "push_voice", "push_document", "push_callback_query", "push_inline_query",
-    "push_edited_message", "fail_next", "clear", "block_user", "unblock_user",
+    "push_edited_message", "fail_next", "drop_next", "delay_next", "inject_faults", "fault_counts",
+    "clear", "block_user", "unblock_user",
     "set_chat_member", "add_bot", "post_webhook", "pending_updates", "chat_history",
     "webhook_info", "webhook_deliveries", "commands", "bot_user", "add_file", "mark",
 })

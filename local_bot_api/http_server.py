@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from ._parsing import UploadedFile, parse_body, parse_query
 from .methods import DISPATCH
-from .records import Aborted, ApiError, Request, json_bytes
+from .records import Aborted, ApiError, Injection, Request, fault_error, json_bytes
 
 if TYPE_CHECKING:
     from .server import LocalBotApi
@@ -138,10 +138,13 @@ class HttpLayer:
             if not method or "/" in method:
                 h.send_bytes(404, json_bytes({"ok": False, "error_code": 404, "description": "Not Found"}))
                 return
+            h.hold = 0.0
             out = self._api_call(h, unquote(token), method, split.query, body, started)
-            if out is None:  # client gone
+            if out is None:  # client gone, or a dropped connection injected
                 h.close_connection = True
                 return
+            if h.hold > 0:  # a slow answer injected: the call is done, its answer waits
+                time.sleep(h.hold)
             h.send_bytes(*out)
         elif path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot"):].partition("/")
@@ -173,8 +176,14 @@ class HttpLayer:
                 payload = ApiError(401, "Unauthorized").payload()
             else:
                 injection = self._take_injection(token, name)
+                if injection is not None and injection.drop:
+                    self._record(token, name, params, files, 0, {"ok": False, "description": "dropped (injected)"},
+                                 started)
+                    return None
+                if injection is not None and injection.delay > 0:
+                    h.hold, injection = injection.delay, None
                 if injection is not None:
-                    payload = injection.payload()
+                    payload = injection.error.payload()
                 elif entry is None:
                     payload = ApiError(400, "Bad Request: method not found").payload()
                 else:
@@ -193,15 +202,27 @@ class HttpLayer:
             self._record(token, name, params, files, status, payload, started)
         return status, data
 
-    def _take_injection(self, token: str, method: str) -> ApiError | None:
+    def _take_injection(self, token: str, method: str) -> Injection | None:
+        """The fault for this call: a queued one (fail_next, drop_next, delay_next) first, else a random
+        one (inject_faults), else None."""
         lowered = method.lower()
         for inj in self._injections:
             if inj.method == lowered and (inj.token is None or inj.token == token):
                 inj.remaining -= 1
                 if inj.remaining <= 0:
                     self._injections.remove(inj)
-                return inj.error
-        return None
+                return inj
+        plan = self._fault_plans.get((lowered, token)) or self._fault_plans.get((lowered, None))
+        if plan is None or plan.rng.random() >= plan.rate:
+            return None
+        kind = plan.rng.choice(plan.kinds)
+        plan.counts[kind] = plan.counts.get(kind, 0) + 1
+        if kind == "drop":
+            return Injection(lowered, token, 1, drop=True)
+        if kind == "slow":
+            return Injection(lowered, token, 1, delay=plan.rng.uniform(*plan.slow))
+        status = int(kind)
+        return Injection(lowered, token, 1, error=fault_error(status, 1 if status == 429 else None))
 
     def _download(self, token: str, file_path: str, started: float) -> tuple[int, bytes, str]:
         with self._cond:

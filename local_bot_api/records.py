@@ -147,12 +147,57 @@ class StoredFile:
         return {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": len(self.data)}
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Bad Request: injected failure",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    409: "Conflict: injected failure",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def fault_error(status: int, retry_after: float | None = None, description: str | None = None,
+                parameters: dict | None = None) -> ApiError:
+    """The error answer of an injected fault, worded like Telegram's."""
+    if description is None:
+        description = (f"Too Many Requests: retry after {retry_after}" if status == 429
+                       else ERROR_DESCRIPTIONS.get(status, f"Error {status}"))
+    if parameters is None and status == 429:
+        parameters = {"retry_after": retry_after}
+    return ApiError(status, description, parameters)
+
+
 @dataclass
 class Injection:
+    """A queued fault for the next calls of a method: an error answer, a dropped connection (the
+    call is not carried out) or a held-back answer (the call is carried out, the answer waits)."""
+
     method: str
     token: str | None
     remaining: int
-    error: ApiError
+    error: ApiError | None = None
+    drop: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class FaultPlan:
+    """Random faults on a share of a method's calls (inject_faults): each kind equally likely.
+
+    Kinds: an HTTP status as a string ("429", "500", "502" ...) answered instead of carrying the call
+    out; "drop": the connection closes without an answer, the call not carried out; "slow": the call
+    is carried out and its answer held back a random time within ``slow``.
+    """
+
+    method: str
+    token: str | None
+    rate: float
+    kinds: tuple[str, ...]
+    slow: tuple[float, float]
+    rng: Any
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 class BotState:

@@ -36,6 +36,7 @@ class ServerState:
         self._call_seq = 0
         self._listeners: list[Callable[[], None]] = []   # async waiters to wake
         self._injections: list = []           # failures queued by fail_next
+        self._fault_plans: dict = {}          # random faults by inject_faults: (method, token) -> FaultPlan
         self._ids = itertools.count(1)
         self._stopping = False
 

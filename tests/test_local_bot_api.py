@@ -240,6 +240,32 @@ async def test_429_retry_after_with_aio_rate_limiter(api: LocalBotApi) -> None:
     assert retried.time - failed.time >= 1.0
 
 
+def test_dropped_slow_and_random_faults(api: LocalBotApi) -> None:
+    """drop_next: no answer and nothing sent; delay_next: sent at once, answered late; inject_faults: a share."""
+    import http.client
+
+    api.drop_next("sendMessage")
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        raw_call(api.url, api.token, "sendMessage", chat_id=USER, text="lost")
+    assert api.chat_history(USER) == [] and api.calls_of("sendMessage")[0].status == 0
+
+    api.delay_next("sendMessage", 0.6)
+    started = time.time()
+    status, body = raw_call(api.url, api.token, "sendMessage", chat_id=USER, text="slow")
+    assert status == 200 and body["result"]["text"] == "slow" and time.time() - started >= 0.6
+    assert api.calls_of("sendMessage", ok=True)[0].time - started < 0.3       # carried out before the wait
+
+    api.inject_faults("sendMessage", 0.5, kinds=["500", "429"], seed=7)
+    statuses = [raw_call(api.url, api.token, "sendMessage", chat_id=USER, text=str(i))[0] for i in range(60)]
+    counts = api.fault_counts("sendMessage")
+    assert counts["500"] == statuses.count(500) > 5 and counts["429"] == statuses.count(429) > 5
+    assert len(api.chat_history(USER)) == 1 + statuses.count(200)
+    api.inject_faults("sendMessage", 0)
+    assert raw_call(api.url, api.token, "sendMessage", chat_id=USER, text="fine")[0] == 200
+    with pytest.raises(ValueError):
+        api.inject_faults("sendMessage", 0.1, kinds=["boom"])
+
+
 @pytest.mark.asyncio
 async def test_callback_query_roundtrip(api: LocalBotApi) -> None:
     async with polling(build_app(api)):

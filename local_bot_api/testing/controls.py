@@ -6,11 +6,12 @@ import copy
 import json
 from typing import Any
 
-from ..records import ApiError, Injection, chat_member
+from ..records import FaultPlan, Injection, chat_member, fault_error
 
 
 class Controls:
-    """fail_next, block_user, set_chat_member; chat_history, webhook_info, commands ... to inspect."""
+    """fail_next, drop_next, delay_next, inject_faults, block_user, set_chat_member; chat_history,
+    webhook_info, commands ... to inspect."""
 
     def fail_next(
         self,
@@ -27,20 +28,48 @@ class Controls:
 
         Note: PTB only raises RetryAfter when retry_after is truthy (0 -> NetworkError).
         """
-        if description is None:
-            description = {
-                429: f"Too Many Requests: retry after {retry_after}",
-                400: "Bad Request: injected failure",
-                401: "Unauthorized",
-                403: "Forbidden: bot was blocked by the user",
-                409: "Conflict: injected failure",
-                500: "Internal Server Error",
-                502: "Bad Gateway",
-            }.get(status, f"Error {status}")
-        if parameters is None and status == 429:
-            parameters = {"retry_after": retry_after}
+        error = fault_error(status, retry_after, description, parameters)
         with self._lock:
-            self._injections.append(Injection(method.lower(), token, count, ApiError(status, description, parameters)))
+            self._injections.append(Injection(method.lower(), token, count, error=error))
+
+    def drop_next(self, method: str, count: int = 1, *, token: str | None = None) -> None:
+        """The next ``count`` calls of ``method`` are not carried out: the connection closes without an
+        answer (a proxy or load balancer losing the request). Recorded with status 0."""
+        with self._lock:
+            self._injections.append(Injection(method.lower(), token, count, drop=True))
+
+    def delay_next(self, method: str, seconds: float, count: int = 1, *, token: str | None = None) -> None:
+        """The next ``count`` calls of ``method`` are carried out at once, but answered ``seconds`` later
+        (a slow but delivered send)."""
+        with self._lock:
+            self._injections.append(Injection(method.lower(), token, count, delay=float(seconds)))
+
+    def inject_faults(self, method: str, rate: float, *, kinds: list[str] | tuple[str, ...] = (
+            "429", "500", "502", "drop", "slow"), slow: tuple[float, float] | list[float] = (0.5, 2.0),
+            seed: int | None = None, token: str | None = None) -> None:
+        """From now on a share ``rate`` of the calls of ``method`` meets a random fault, each kind equally
+        likely (records.FaultPlan: an HTTP status, "drop" or "slow"); ``rate=0`` stops it. A 429 says
+        retry after 1 s. Queued faults (fail_next ...) come first. ``fault_counts`` tells what was injected."""
+        import random
+
+        kinds = tuple(str(k) for k in kinds)
+        for kind in kinds:
+            if kind not in ("drop", "slow") and not (kind.isdigit() and 400 <= int(kind) <= 599):
+                raise ValueError(f"unknown fault kind {kind!r}")
+        key = (method.lower(), token)
+        with self._lock:
+            if rate <= 0:
+                self._fault_plans.pop(key, None)
+                return
+            lo, hi = slow
+            self._fault_plans[key] = FaultPlan(method.lower(), token, float(rate), kinds, (float(lo), float(hi)),
+                                               random.Random(seed))
+
+    def fault_counts(self, method: str, *, token: str | None = None) -> dict[str, int]:
+        """How many faults of each kind inject_faults has injected into ``method`` so far."""
+        with self._lock:
+            plan = self._fault_plans.get((method.lower(), token))
+            return dict(plan.counts) if plan else {}
 
     def block_user(self, user_id: int, *, token: str | None = None) -> None:
         """Sending to this private chat answers 403 'bot was blocked by the user'."""

@@ -37,10 +37,11 @@ class Recorder:
             return self._call_seq
 
     def clear(self) -> None:
-        """Forget recorded calls and pending failure injections (state such as messages stays)."""
+        """Forget recorded calls and injected faults (state such as messages stays)."""
         with self._lock:
             self._calls = []
             self._injections = []
+            self._fault_plans = {}
 
     def wait_for(self, method: str | None, predicate: Callable[[Call], bool] | None = None, timeout: float = 5.0,
                  **where: Unpack[CallFilter]) -> Call:
