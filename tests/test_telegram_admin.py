@@ -336,7 +336,7 @@ async def test_a_revision_is_restored_from_the_history(bot_api, seeded_db_url):
 
 # ------------------------------------------------------------------ unanswered questions
 async def test_an_unanswered_question_becomes_an_alternate_that_then_matches(bot_api, seeded_db_url):
-    asked = "临平体检到底给多少人"
+    asked = "临平工会那个两万的是啥"
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         assert not app.knowledge.engine.answer(asked).matched
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
