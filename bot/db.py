@@ -49,6 +49,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection):
+            # SQLAlchemy 2.1 fires "begin" on AUTOCOMMIT connections too; those must stay outside a transaction
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return
             conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN, "BEGIN"))
 
         return engine
