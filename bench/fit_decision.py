@@ -70,7 +70,8 @@ class CachedQueries(Vectorizer):
         self.known: dict[str, np.ndarray] = {}
         if QUERY_CACHE.exists():
             with np.load(QUERY_CACHE, allow_pickle=False) as data:
-                self.known = {f"{self.model_id}\x00{t}": v for t, v in zip(data["texts"], data["vectors"])}
+                self.known = {
+                    f"{self.model_id}\x00{t}": v for t, v in zip(data["texts"], data["vectors"], strict=True)}
         self.dirty = False
 
     def query(self, text: str) -> np.ndarray:
@@ -150,7 +151,7 @@ def candidate_rows(engine: AnswerEngine, cases: list[dict]):
         passes = [not case["ood"] and labelled.grade(
             case, compose.from_entry(e, 100.0, q.district, engine.documents, []).to_json()) is None
             for e in entries]          # a vague question is rightly answered by a cross-district overview
-        for e, ok in zip(entries, passes):
+        for e, ok in zip(entries, passes, strict=False):
             y.append(1.0 if ok and preferred(e, entries, passes, q.district) else 0.0)
             g.append(len(Z))
         Z.append(question_features(q))
@@ -161,9 +162,9 @@ def preferred(entry, entries, passes, district) -> bool:
     """Of several right entries, the one to answer with: the district's own entry when the district is known
     (it beats the cross-district overview), the overview when it is not (never quietly one district's)."""
     if district is not None and entry.district is None:
-        return not any(ok and e.district == district for e, ok in zip(entries, passes))
+        return not any(ok and e.district == district for e, ok in zip(entries, passes, strict=False))
     if district is None and entry.district is not None:
-        return not any(ok and e.district is None for e, ok in zip(entries, passes))
+        return not any(ok and e.district is None for e, ok in zip(entries, passes, strict=False))
     return True
 
 
@@ -311,10 +312,11 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
     model = replace(model, topic_weights=list(map(float, tw)), topic_bias=tb)
     print(f"[{'hybrid' if semantic else 'lexical'}] {len(X)} candidates of {len(Z)} questions, "
           f"{int(y.sum())} right; fitted in {time.perf_counter() - t0:.1f} s")
-    for name, weight in zip(FEATURES, w):
+    for name, weight in zip(FEATURES, w, strict=False):
         print(f"    {name:<22} {weight:+.3f}")
-    print(f"    none-of-them: {b:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u)))
-    print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw)))
+    print(f"    none-of-them: {b:+.3f} "
+          + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u, strict=True)))
+    print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw, strict=False)))
     # Coordinate search: the thresholds that matter most first, then the finer ones given those.
     best = (float("-inf"), replace(model, spread=0.5, detail=0.2, own=0.3))
     stages = ({"answer": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), "topic": (0.3, 0.5), "pair": (0.0, 0.4, 0.6)},
@@ -323,7 +325,7 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
         names = list(stage)
         start = best[1]
         for values in itertools.product(*stage.values()):
-            trial = replace(start, **dict(zip(names, values)))
+            trial = replace(start, **dict(zip(names, values, strict=False)))
             trial = replace(trial, detail=min(trial.detail, trial.answer))
             engine.model = trial
             res = simulate(engine, fit_sets)

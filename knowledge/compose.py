@@ -52,8 +52,10 @@ def from_passage(doc: SourceDocument, sentence: str, score: float, district: str
 
 
 def choices(options: list[FaqEntry], district: str | None, score: float) -> Answer:
-    """Several entries could be meant: offer them, do not guess."""
-    text = "您问的范围比较宽，可能是下面这几个问题之一，点选即可看到答案；也可以说得具体一点，比如哪个区县、哪项福利。"
+    """Several entries could be meant, or none: offer them, do not guess. The wording holds for both a
+    broad question ("补贴") and one the sources do not cover ("工会能帮我修自行车吗")."""
+    text = ("没有找到能直接回答这个问题的一条内容。您想问的可能是下面几项之一，点选即可看到答案；"
+            "也可以说得具体一点（哪个区县、哪项福利）；仍有疑问的，" + where_to_ask(district))
     return Answer(False, text, None, score, district, suggestions=[suggestion(e) for e in options], kind="choices")
 
 

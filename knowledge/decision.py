@@ -119,7 +119,7 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
     long = 1.0 if question.read.is_long else 0.0
     short = 1.0 if question.length <= 3 else 0.0
     rows = []
-    for c, district, category in zip(candidates, districts, categories):
+    for c, district, category in zip(candidates, districts, categories, strict=False):
         cos = (c.cos - COS_CENTRE) / COS_SCALE if c.cos else 0.0
         general = 1.0 if district is None else 0.0
         rows.append((
@@ -176,7 +176,7 @@ def rank(question: Question, candidates: list[Candidate], districts: list[str | 
         return []
     probs = model.probability(feature_matrix(question, candidates, districts, categories),
                               question_features(question))
-    for c, p in zip(candidates, probs):
+    for c, p in zip(candidates, probs, strict=False):
         c.prob = float(p)
     return sorted(candidates, key=lambda c: -c.prob)
 

@@ -183,9 +183,9 @@ class Vectorizer:
             found.update(got)
             missing = [k for k in missing if k not in got]
         if missing:
-            todo = {k: t for k, t in zip(keys, texts) if k in set(missing)}
+            todo = {k: t for k, t in zip(keys, texts, strict=False) if k in set(missing)}
             fresh = self.embedder.embed(list(todo.values()), role)
-            new = dict(zip(todo, fresh))
+            new = dict(zip(todo, fresh, strict=False))
             self.embedded += len(new)
             found.update(new)
             for store in self.stores:

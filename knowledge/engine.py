@@ -124,7 +124,7 @@ class AnswerEngine:
         if early is not None and not (history and early.kind == "greeting" and q.named):
             return early          # a bare district name after a question is a follow-up ("建德呢"), not a greeting
         reading, (decision, vector), continued = self._resolve(q, history)
-        answer = self._compose(reading, decision, vector, aspects.asked(q.read.focus or q.read.clean))
+        answer = self._compose(reading, decision, vector, aspects.asked(q.read.questions() or q.read.focus or q.read.clean))
         answer.continued = continued
         # What a later follow-up is read against: the answering entry's own question names the topic best.
         entry = self.by_id.get(answer.faq_id) if answer.faq_id else None
@@ -159,8 +159,10 @@ class AnswerEngine:
         alone_q = q if q.named or not last.district else self.reader.read(q.raw, last.district)
         alone = self._decide(alone_q) if q.full.code else (Decision("decline", []), None)
         bare = syllables(q.focus.code) <= BARE_SYLLABLES       # "多少人", "怎么申请": no topic of its own
-        if alone[0].outcome == "answer" and not bare and not followup.continues(q.read.clean):
-            return alone_q, alone, None
+        marked = bare or followup.continues(q.read.clean)
+        answered = alone[0].outcome == "answer"
+        if answered and not marked and alone[0].best.prob >= self.model.pair_below:
+            return alone_q, alone, None        # sure on its own: the last turn does not bend it
         district = q.named[0] if q.named else (last.district or q.user_district)
         new = self.preparer.prepare(followup.new_part(q.read.clean))
         best: tuple[tuple, Question, tuple] | None = None
@@ -177,9 +179,13 @@ class AnswerEngine:
             rank = ((covers.coverage if covers else 0.0) >= NEW_PART_COVERAGE or not new.code, top.prob)
             if best is None or rank > best[0]:
                 best = (rank, rq, d)
-        if best is not None and best[2][0].outcome == "answer" and \
-                (alone[0].outcome != "answer" or best[2][0].best.prob >= alone[0].best.prob or bare
-                 or followup.continues(q.read.clean)):
+        # Unmarked, with a topic of its own (on the bot's subjects but matching no entry, or a subject the
+        # union does not run) that the earlier entry does not cover: "工会能帮我修自行车吗" or "公积金怎么取"
+        # after a 体检 question is a new question, however sure the old topic is. "都跟谁签的" has none.
+        own_topic = best is not None and not (best[0][0] or marked) and \
+            (alone[0].outcome == "choices" or alone_q.other_topic)
+        if best is not None and best[2][0].outcome == "answer" and not own_topic and \
+                (not answered or best[2][0].best.prob >= alone[0].best.prob or marked):
             return best[1], best[2], last.question
         return alone_q, alone, None
 

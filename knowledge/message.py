@@ -45,7 +45,8 @@ _CLAUSE_END = re.compile(
     r"[。！？!?；;…~～\n，,：:]+|\.{2,}|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]+"
     r"|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
-GREETING_WORDS = ("你好", "您好", "你们好", "大家好", "在吗", "在不在", "在么", "有人吗", "有人在吗", "嗨", "哈喽", "哈罗",
+GREETING_WORDS = ("你好", "您好", "你们好", "大家好", "在吗", "在不在", "在么", "有人吗", "有人在吗",
+                  "嗨", "哈喽", "哈罗",
                   "hi", "hello", "hey", "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安", "早", "喂")
 _GREETING_CLAUSE = re.compile(
     r"^(?:(?:老师|师傅|老板|领导|同志|小姐姐|小哥哥|客服|工会|亲|机器人|各位|大家|美女|帅哥|阿姨|大姐|大哥|管理员)?"
@@ -66,6 +67,9 @@ _INTRO = re.compile(
 _ASK = re.compile(
     r"[?？]|吗|嘛|么$|呢$|什么|啥|怎么|怎样|咋|如何|多少|几[个家场次名人项批期天号月年条支项份所位种块]|哪|谁|有没有|有无|能不能|能否"
     r"|可不可以|可以.{0,8}吗|是不是|会不会|要不要|需不需要|有什么|是否|想问|请问|问问|问一下|打听|了解一下|咨询|求助|求问")
+
+# Interrogative words used as indefinites ("孩子对劳动没啥概念", "什么都不懂"): no question there.
+_NOT_ASKING = re.compile(r"没(?:啥|什么|多少|怎么|几个)|不怎么|(?:什么|啥)(?:都|也)")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class ReadMessage:
     def is_long(self) -> bool:
         return len(self.clauses) > 2 or len(self.clean) > 40
 
+    def questions(self) -> str:
+        """The asking clauses alone: what is asked about ("几场"), without the scene ("孩子们")."""
+        return "，".join(c.text for c in self.clauses if c.role == "ask")
+
     def asking(self) -> str:
         """Only the clauses that ask, and the one just before each (where the topic usually is)."""
         keep: list[int] = []
@@ -113,7 +121,7 @@ def _role(text: str) -> str:
         return "greeting"
     if _THANKS_CLAUSE.match(folded):
         return "thanks"
-    asks = bool(_ASK.search(text))
+    asks = bool(_ASK.search(_NOT_ASKING.sub("", text)))
     if _INTRO.search(folded) and not asks:
         return "intro"
     if asks:

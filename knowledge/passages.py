@@ -101,12 +101,16 @@ class PassageIndex:
             if missing:
                 hits.update(self._index.score(query, missing))
         best: Passage | None = None
+        rank: tuple[float, float] = (-1.0, -1.0)
         for key, hit in hits.items():
             lexical = hit.coverage >= PASSAGE_COVERAGE and hit.score >= PASSAGE_SCORE
             semantic = close.get(key, 0.0) >= SEMANTIC_COSINE and hit.coverage >= SEMANTIC_COVERAGE
             if not (lexical or semantic):
                 continue
-            doc, sentence = self._items[key]
-            if best is None or hit.coverage > best.coverage:
-                best = Passage(doc, sentence, hit.score, hit.coverage)
+            # equal coverage (the question's words all in both) goes to the closer meaning: "X是什么"
+            # to the sentence defining X rather than the one announcing it
+            this = (round(hit.coverage, 2), close.get(key, 0.0))
+            if this > rank:
+                doc, sentence = self._items[key]
+                best, rank = Passage(doc, sentence, hit.score, hit.coverage), this
         return best

@@ -15,7 +15,6 @@ from .matcher import Prepared, TextPreparer
 from .message import ReadMessage, read_message
 from .normalize import base_form
 
-
 SEMANTIC_CHARS = 200
 OTHER_TOPICS_FILE = Path(__file__).resolve().parent / "data" / "other_topics.yaml"
 

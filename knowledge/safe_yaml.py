@@ -131,7 +131,7 @@ def load(text: str, name: str = "", line_key: str | None = None, max_bytes: int 
         raise YamlRefused(f"含有不允许的字符 U+{exc.character:04X}" if isinstance(exc.character, int)
                           else "含有不允许的字符", line, column, name) from None
     except yaml.MarkedYAMLError as exc:
-        from .text_input import yaml_error_text      # the parser's English, said in Chinese with the line
+        from .text_input import yaml_error_text  # the parser's English, said in Chinese with the line
 
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "格式错误"

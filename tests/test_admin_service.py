@@ -121,6 +121,30 @@ def test_new_source_document_is_searchable_and_citable(svc, app):
         svc.add_document("x", "临平区", "2025-03-01", "a.pdf", b"text" * 20, actor=7)
 
 
+NEWS = ("临平区总工会启动2026年“骑手关爱月”活动。\n"
+        "“骑手关爱月”是临平区总工会在每年11月为外卖骑手、快递小哥开展的集中服务活动，"
+        "内容包括免费体检、法律咨询和入会宣传。\n"
+        "今年临平区新建骑手暖心驿站15个，驿站提供饮水、充电和休息服务。\n"
+        "活动期间新入会的骑手可领取一份暖心礼包。")
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("骑手关爱月是什么", "“骑手关爱月”是临平区总工会在每年11月"),
+    ("你好，我是临平送外卖的，想问下骑手关爱月是干嘛的", "“骑手关爱月”是临平区总工会在每年11月"),
+    ("临平新建多少个骑手暖心驿站", "新建骑手暖心驿站15个"),
+    ("新入会骑手有礼包吗", "可领取一份暖心礼包"),
+])
+def test_a_news_document_answers_at_once_over_older_entries(svc, app, question, quoted):
+    """Before the document, an older entry answers (wrongly); after it, the new document's sentence does,
+    quoted and cited, because the question names what only the new document has."""
+    assert app.knowledge.engine.answer(question).kind != "passage"
+    svc.add_document("临平启动骑手关爱月", "临平", "2026-11-01", "care.txt", NEWS.encode(), actor=7)
+    answer = app.knowledge.engine.answer(question)
+    assert answer.kind == "passage" and quoted in answer.answer and "临平启动骑手关爱月" in answer.source_line()
+    # what the old entries answer stays theirs
+    assert app.knowledge.engine.answer("临平体检名额有多少").faq_id == "linping.health-check.quota"
+
+
 def test_stats_summarise_questions_and_feedback(svc, app):
     app.repos.queries.record(LoggedQuery("临平免费体检名额", "临平区", True, "faq", "linping.health-check.quota", 90))
     app.repos.queries.record(LoggedQuery("食堂饭卡", None, False, "not_found", None, 20))

@@ -64,3 +64,10 @@ def test_the_source_given_aspect_leads_with_the_source_sentence(engine):
     a = engine.answer("建德免费体检是哪几天做的")
     assert a.matched and "6月15日" in a.answer
     assert a.aspect == "time"
+
+
+def test_the_aspect_is_read_from_the_asking_clause_not_the_scene(engine):
+    """孩子 in the scene is not a question about family members."""
+    a = engine.answer("我是富阳的中学老师，孩子们对劳动没概念。听说工会请劳模工匠进校园给孩子们讲课，去年搞了几场？")
+    assert a.aspect != "family"
+    assert "带家属" not in a.answer

@@ -84,3 +84,16 @@ def test_turns_survive_json():
 @pytest.mark.parametrize("text", ["那富阳呢", "建德有吗", "本科呢"])
 def test_follow_ups_never_raise_on_an_empty_history(engine, text):
     engine.answer(text, None, ())
+
+
+@pytest.mark.parametrize("unrelated", ["工会能帮我修自行车吗", "公积金怎么提取"])
+def test_a_new_subject_after_an_answer_is_not_read_as_its_follow_up(engine, unrelated):
+    """Unmarked, with a subject of its own that the last entry does not cover: never the last answer again."""
+    first, second = converse(engine, "临平免费体检名额", unrelated)
+    assert first.faq_id == "linping.health-check.quota"
+    assert second.faq_id != first.faq_id and second.continued is None and not second.matched
+
+
+def test_a_question_without_a_subject_continues_even_unmarked(engine):
+    _, second = converse(engine, "建德工会签了几份疗休养合作协议", "都跟谁签的")
+    assert second.continued == "建德工会签了几份疗休养合作协议" and second.district == "建德市"

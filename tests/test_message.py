@@ -61,3 +61,10 @@ def test_an_introduction_alone_is_read_as_the_question():
 def test_empty_and_symbol_only_messages(text):
     m = read_message(text)
     assert m.focus == ""
+
+
+def test_interrogatives_used_as_indefinites_do_not_ask():
+    m = read_message("我是富阳的老师，现在的孩子对劳动没啥概念，什么都不懂。工会的开学第一课去年搞了几场啊？")
+    roles = {c.text: c.role for c in m.clauses}
+    assert roles["现在的孩子对劳动没啥概念"] == "context" and roles["什么都不懂"] == "context"
+    assert m.questions() == "工会的开学第一课去年搞了几场啊"

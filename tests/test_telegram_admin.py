@@ -416,7 +416,8 @@ async def test_export_sends_the_knowledge_base_as_yaml(bot_api, seeded_db_url):
 
 
 async def test_a_txt_document_becomes_a_source_for_passage_answers(bot_api, seeded_db_url):
-    text_ = "临平区总工会2025年新开设“职工夜校”，全年计划开课120节，免费向会员开放。"
+    text_ = ("临平区总工会2025年新开设“职工夜校”，全年计划开课120节，免费向会员开放。\n"
+             "“骑手关爱月”是临平区总工会在每年11月为外卖骑手、快递小哥开展的集中服务活动。")
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         admin, user = Chat(bot_api, ADMIN), Chat(bot_api, USER)
         bad = await admin.send_file("broken.txt", b"\x80\xff\x00\x01" * 10, "UTF-8")     # no text encoding
@@ -433,6 +434,8 @@ async def test_a_txt_document_becomes_a_source_for_passage_answers(bot_api, seed
         assert any(d.title == "职工夜校开课" for d in app.repos.knowledge.documents())
         answer = await user.ask("临平职工夜校开课计划多少节")
         assert "120" in body(answer) and "摘录" in body(answer)
+        answer = await user.ask("骑手关爱月是什么")
+        assert "每年11月为外卖骑手" in body(answer) and "职工夜校开课" in body(answer)
 
 
 # ------------------------------------------------------------------ stations

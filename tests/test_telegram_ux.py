@@ -103,9 +103,9 @@ async def test_the_choose_a_district_hint_is_left_out_where_it_means_nothing(bot
 async def test_related_buttons_stay_in_the_answers_topic_and_district(bot_api, seeded_db_url):
     async with running_bot(bot_api, seeded_db_url) as (app, _):
         engine = app.knowledge.engine
-        user = Chat(bot_api, USER)
-        await user.say("/district 临平", "已设置区县")
-        for question in ("医疗互助怎么参加", "免费体检名额", "疗休养"):
+        for n, question in enumerate(("医疗互助怎么参加", "免费体检名额", "疗休养")):
+            user = Chat(bot_api, USER + n)           # a fresh conversation each: no follow-up reading
+            await user.say("/district 临平", "已设置区县")
             reply = await user.ask(question)
             answer = engine.answer(question, "临平区")
             if answer.kind != "faq":
@@ -272,7 +272,8 @@ async def test_import_reports_speak_chinese_read_gbk_and_point_at_the_bad_field(
                  "    alternates: [临平疗休养基地, 疗休养基地数量, 临平疗养基地, 疗休养基地目标]",
                  "    keywords: [疗休养基地]", "    answer: 临平区的目标是到2026年底建成职工疗休养基地30个。",
                  "    sources:", "      - document: 002_b22997240e314b2b",
-                 "        quote: 到2026年底,职工医疗互助参与率达90%,建成“爱心驿站”20个、职工疗休养基地30个、“妈咪暖心小屋”50个"]
+                 "        quote: 到2026年底,职工医疗互助参与率达90%,建成“爱心驿站”20个、"
+                 "职工疗休养基地30个、“妈咪暖心小屋”50个"]
         bad = [*lines[:-1], "        quote: 到2026年底,建成职工疗休养基地99个"]
         report = await admin.send_file("faq.yaml", "\n".join(bad).encode(), "没有写入任何数据")
         assert "第 11 行" in body(report) and "引文不在文档" in body(report)   # the quote's line, not the entry's

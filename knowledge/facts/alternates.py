@@ -31,7 +31,8 @@ def check(entry: Entry, indexes: dict[str, DocumentIndex]) -> list[Finding]:
         if any(n in alt for n in _NAMES.get(entry.district, ())) or distinctive_term(alt, own, others, cited):
             continue
         out.append(Finding(WARNING, f"其他问法「{alt}」既没有写{entry.district}，也没有只属于该区的名称；"
-                                    f"没写区县的问题会被它拉到{entry.district}（写上区名，或移到通用条目）", "alternates"))
+                                    f"没写区县的问题会被它拉到{entry.district}（写上区名，或移到通用条目）",
+                           "alternates"))
     return out
 
 
