@@ -25,7 +25,7 @@ from .question import Question
 PARAMS_PATH = Path(__file__).resolve().parent / "data" / "decision.json"
 
 FEATURES = (
-    "lex", "cov", "lex_gap", "lex_top", "lex_ask", "lex_ask_gap",
+    "lex", "cov", "lex_gap", "lex_top", "lex_ask", "lex_ask_gap", "lex_last", "lex_last_gap",
     "cos", "cos_gap", "cos_ans", "cos_ans_gap", "cos_ask", "cos_ask_gap", "sem_top", "rrf",
     "keyword", "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
     "long", "long_cos", "long_cov", "short",
@@ -115,6 +115,7 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
     max_ans = max(c.cos_ans for c in candidates)
     max_ask = max(c.cos_ask for c in candidates)
     max_lex_ask = max(c.lex_ask for c in candidates)
+    max_lex_last = max(c.lex_last for c in candidates)
     nodistrict = question.district is None
     long = 1.0 if question.read.is_long else 0.0
     short = 1.0 if question.length <= 3 else 0.0
@@ -124,6 +125,7 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
         general = 1.0 if district is None else 0.0
         rows.append((
             c.lex, c.cov, c.lex - max_lex, 1.0 if c.lex_rank == 0 else 0.0, c.lex_ask, c.lex_ask - max_lex_ask,
+            c.lex_last, c.lex_last - max_lex_last,
             cos, (c.cos - max_cos) / COS_SCALE, (c.cos_ans - COS_CENTRE) / COS_SCALE if c.cos_ans else 0.0,
             (c.cos_ans - max_ans) / COS_SCALE,
             (c.cos_ask - COS_CENTRE) / COS_SCALE if c.cos_ask else 0.0, (c.cos_ask - max_ask) / COS_SCALE,

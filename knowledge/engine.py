@@ -229,10 +229,16 @@ class AnswerEngine:
                 hits.update(self.index.score(v, missing))
         candidates = fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask)
         asking = next((hits for v, hits in zip(variants, lexical) if v.code == q.asking.code), None)
+        last = self.index.score(q.last, [c.key for c in candidates]) if q.last is not q.asking else None
         for c in candidates:
             c.keyword = max((w for t, w in self._keywords[c.key] if t in q.full.text), default=0.0)
             hit = asking.get(c.key) if asking is not None else None
             c.lex_ask = hit.score / 100.0 if hit else 0.0
+            if last is None:
+                c.lex_last = c.lex_ask
+            else:
+                hit = last.get(c.key)
+                c.lex_last = hit.score / 100.0 if hit else 0.0
         return Retrieval(q, candidates, qvec)
 
     def _compose(self, q: Question, decision: Decision, vector: np.ndarray | None,

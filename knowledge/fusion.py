@@ -28,6 +28,7 @@ class Candidate:
     cos_ans: float = 0.0      # cosine between the question and the key's answer
     cos_ask: float = 0.0      # best cosine between the asking clauses alone and the key's phrasings
     lex_ask: float = 0.0      # lexical score of the asking clauses alone (a short question: all of it)
+    lex_last: float = 0.0     # lexical score of the last asking clause alone (likewise)
     keyword: float = 0.0      # the question names one of the key's keywords: 1 / how many keys share it
     sem_rank: int = NO_RANK
     phrasing: str = ""

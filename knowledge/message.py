@@ -69,7 +69,7 @@ _ASK = re.compile(
     r"|可不可以|可以.{0,8}吗|是不是|会不会|要不要|需不需要|有什么|是否|想问|请问|问问|问一下|打听|了解一下|咨询|求助|求问")
 
 # Interrogative words used as indefinites ("孩子对劳动没啥概念", "什么都不懂"): no question there.
-_NOT_ASKING = re.compile(r"没(?:啥|什么|多少|怎么|几个)|不怎么|(?:什么|啥)(?:都|也)")
+_NOT_ASKING = re.compile(r"没(?:啥|什么|多少|怎么|几个)|不怎么|(?:什么|啥)(?:都|也)|好几|十几|几十|几百|几千|几万")
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,11 @@ class ReadMessage:
     def questions(self) -> str:
         """The asking clauses alone: what is asked about ("几场"), without the scene ("孩子们")."""
         return "，".join(c.text for c in self.clauses if c.role == "ask")
+
+    def last_question(self) -> str:
+        """The last asking clause: in a long message the question itself usually comes last, after
+        the story ("大专毕业好几年了…本科以后会不会多补一点")."""
+        return next((c.text for c in reversed(self.clauses) if c.role == "ask"), "")
 
     def asking(self) -> str:
         """Only the clauses that ask, and the one just before each (where the topic usually is)."""

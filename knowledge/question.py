@@ -41,6 +41,7 @@ class Question:
     full: Prepared               # the whole message
     focus: Prepared              # asking clauses and their context
     asking: Prepared             # the asking clauses alone
+    last: Prepared               # the last asking clause alone (a short question: all of it)
     named: tuple[str, ...]       # districts named anywhere in the message, full names, in order
     user_district: str | None    # the district the user chose (/district), if any
     themes: frozenset[str]       # category names the question names
@@ -84,9 +85,11 @@ class QuestionReader:
         focus = self.preparer.prepare(read.focus) if read.focus and read.focus != read.clean else full
         ask_text = read.asking()
         asking = self.preparer.prepare(ask_text) if ask_text and ask_text != read.focus else focus
+        last_text = read.last_question() if read.is_long else ""
+        last = self.preparer.prepare(last_text) if last_text and last_text != ask_text else asking
         named = full.districts
         themes = frozenset(name for name, text in self._category_texts.items() if text and text in full.text)
         plain = base_form(read.clean)
         asked = base_form(read.focus) or plain
         other = any(w in asked for w in other_topic_words())
-        return Question(raw, read, plain, full, focus, asking, named, canonical_district(district), themes, other)
+        return Question(raw, read, plain, full, focus, asking, last, named, canonical_district(district), themes, other)
