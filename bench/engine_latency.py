@@ -109,9 +109,10 @@ def main() -> int:
 
     print("== per question, shipped knowledge base (query embedding included, no query cache) ==")
     seed = SeedVectors(seed_path(embedder.model_id))
+    # no caches of questions: neither their embeddings nor the engine's decisions on them
     hybrid = AnswerEngine(files.entries(), files.documents, files.synonyms, cats,
-                          vectors=Vectorizer(embedder, [seed], query_cache=0))
-    lexical = AnswerEngine(files.entries(), files.documents, files.synonyms, cats)
+                          vectors=Vectorizer(embedder, [seed], query_cache=0), decision_cache=0)
+    lexical = AnswerEngine(files.entries(), files.documents, files.synonyms, cats, decision_cache=0)
     print(f"{'questions':<24} {'hybrid p50':>11} {'hybrid p99':>11} {'lexical p50':>12} {'lexical p99':>12}")
     for name, qs in sets.items():
         h50, h99 = summary(timed(hybrid.answer, qs, args.rounds))
