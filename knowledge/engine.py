@@ -90,7 +90,8 @@ class AnswerEngine:
         self.passages = PassageIndex(self.preparer, documents, vectors)
         self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
         del items, context
-        self._own_or_general = {d.name: set() for d in DISTRICTS}
+        # Per district, the keys of its own and of general entries (a filter for both retrievers).
+        self._masks = {d.name: np.zeros(len(self._slots), dtype=bool) for d in DISTRICTS}
         self._by_group: dict[tuple[str, str | None], set[int]] = {}     # (category, district) -> keys
         self._cited: dict[str, int] = {}                                # document id -> entries citing it
         self._keywords: list[list[str]] = []
@@ -121,9 +122,10 @@ class AnswerEngine:
     def _file(self, key: int, e: FaqEntry) -> None:
         """Files one entry's district, category, keywords and citations under its key."""
         self._districts[key], self._categories[key] = e.district, e.category
-        for d, keys in self._own_or_general.items():
-            if e.district in (None, d):
-                keys.add(key)
+        for d, mask in self._masks.items():
+            if key >= len(mask):
+                mask = self._masks[d] = np.r_[mask, np.zeros(max(key + 1 - len(mask), len(mask) // 4), dtype=bool)]
+            mask[key] = e.district in (None, d)
         self._by_group.setdefault((e.category, e.district), set()).add(key)
         for s in e.sources:
             self._cited[s.document] = self._cited.get(s.document, 0) + 1
@@ -134,8 +136,8 @@ class AnswerEngine:
             self._shared[t] = self._shared.get(t, 0) + 1
 
     def _unfile(self, key: int, e: FaqEntry) -> None:
-        for keys in self._own_or_general.values():
-            keys.discard(key)
+        for mask in self._masks.values():
+            mask[key] = False
         self._by_group[(e.category, e.district)].discard(key)
         for s in e.sources:
             self._cited[s.document] -= 1
@@ -163,7 +165,6 @@ class AnswerEngine:
         self.semantic = SemanticIndex(keys, Blocks(vectors, texts, QUERY))
         self._answer_index = SemanticIndex(list(range(len(self._slots))),
                                            Blocks(vectors, [tidy(e.answer) for e in self._slots], PASSAGE))
-        self._masks = {d: self.semantic.mask_of(keys) for d, keys in self._own_or_general.items()}
 
     # ------------------------------------------------------------------ editing
     def apply(self, entries: list[FaqEntry], documents: list[SourceDocument], synonyms: list[list[str]] | None,
@@ -190,8 +191,6 @@ class AnswerEngine:
                 if self.semantic is not None:
                     self.semantic.remove(key)
                     self._answer_index.remove(key)
-                    for mask in self._masks.values():
-                        mask[key] = False
             for (e, phrasings, context), vecs in zip(prepared, vectors, strict=True):
                 key = self._key_of.get(e.id)
                 if key is None:
@@ -208,10 +207,6 @@ class AnswerEngine:
                 if vecs is not None:
                     self.semantic.update(key, vecs[0])
                     self._answer_index.update(key, vecs[1])
-                    for d, mask in list(self._masks.items()):
-                        if len(mask) <= key:
-                            mask = self._masks[d] = np.r_[mask, np.zeros(key + 1 - len(mask), dtype=bool)]
-                        mask[key] = key in self._own_or_general[d]
             self.version = version
             with self._cache_lock:
                 self._decisions.clear()
@@ -305,13 +300,13 @@ class AnswerEngine:
     def retrieve(self, q: Question) -> Retrieval:
         """Both retrievers' candidates for the question, fused, each with both retrievers' evidence."""
         district = q.district
-        allowed = self._own_or_general.get(district) if district else None
+        allowed = self._masks.get(district) if district else None
         variants = q.variants
         lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = cos_ask = qvec = None
         if self.semantic is not None:
-            mask = self._masks.get(district) if district else None
+            mask = allowed
             qvec = self.vectors.query(q.semantic_text)
             found = [h.key for h in self.semantic.search(qvec, mask, SEMANTIC_LIMIT)]
             avec = None

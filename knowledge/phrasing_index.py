@@ -19,6 +19,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz import fuzz
 
 if TYPE_CHECKING:
@@ -29,12 +30,13 @@ MAX_CANDIDATES = 60             # keys scored exactly per question
 EXACT_KEYS = 20                # keys whose phrasings are compared one by one
 CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote counts this much
 KEY_CACHE = 4096               # keys whose sets are kept between questions
+NUMPY_KEYS = 20_000            # from this many keys, candidates are accumulated with numpy (same result)
 SEP = "\x1f"                   # joins a key's phrasings (never in a normalised text or a code)
 _EMPTY: frozenset[str] = frozenset()
 
 
 def _bigrams(code: str) -> set[str]:
-    return {code[i:i + 2] for i in range(len(code) - 1)}
+    return set(map(str.__add__, code[:-1], code[1:]))     # left to right, as {code[i:i + 2] for i …}
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,13 @@ class _Key:
 
 class _Sets:
     """A key's sets and phrasing weights, expanded for scoring."""
-    __slots__ = ("bag_uni", "bag_bi", "ctx_uni", "ctx_bi", "phrasings")
+    __slots__ = ("bag_uni", "bag_bi", "ctx_uni", "ctx_bi", "_phrasings", "_key", "_unis", "_bis", "_index")
 
     def __init__(self, index: PhrasingIndex, k: _Key):
-        codes, texts = k.codes.split(SEP), k.texts.split(SEP)
-        unis = [frozenset(c) for c in codes]
-        bis = [frozenset(_bigrams(c)) for c in codes]
+        codes = k.codes.split(SEP)
+        unis = self._unis = [frozenset(c) for c in codes]
+        bis = self._bis = [frozenset(_bigrams(c)) for c in codes]
+        self._key, self._index, self._phrasings = k, index, None
         self.bag_uni = frozenset().union(*unis)
         self.bag_bi = frozenset().union(*bis)
         cu: set[str] = set()
@@ -70,9 +73,17 @@ class _Sets:
             cb |= _bigrams(code)
         self.ctx_uni = frozenset(cu - self.bag_uni) if k.context else _EMPTY
         self.ctx_bi = frozenset(cb - self.bag_bi) if k.context else _EMPTY
-        w_uni, w_bi = index._w_uni, index._w_bi
-        self.phrasings = [(text, uni, bi, sum(w_uni(c) for c in uni), sum(w_bi(b) for b in bi) or 1e-9)
-                          for text, uni, bi in zip(texts, unis, bis, strict=True)]
+
+    @property
+    def phrasings(self) -> list[tuple[str, frozenset, frozenset, float, float]]:
+        """(text, syllables, pairs, their weights) per phrasing: only for the keys compared one by one."""
+        if self._phrasings is None:
+            idf = self._index._idf_uni
+            self._phrasings = [(text, uni, bi, sum(map(idf.__getitem__, uni)),
+                                sum(0.5 * (idf[b[0]] + idf[b[1]]) for b in bi) or 1e-9)
+                               for text, uni, bi in zip(self._key.texts.split(SEP), self._unis, self._bis,
+                                                        strict=True)]
+        return self._phrasings
 
 
 class PhrasingIndex:
@@ -148,8 +159,8 @@ class PhrasingIndex:
     def _reweigh(self) -> None:
         """Weights after the counts changed (every IDF depends on the number of keys)."""
         self._n = max(len(self._keys) + self._background, 1)
-        self._idf_uni = {c: self._idf(d) for c, d in self._df.items() if d > 0}
         self._unseen = self._idf(0)
+        self._idf_uni = _Weights({c: self._idf(d) for c, d in self._df.items() if d > 0}, self._unseen)
         self._common = max(50, int(COMMON_SHARE * len(self._keys)))
         self._cache: OrderedDict[int, _Sets] = OrderedDict()
 
@@ -183,7 +194,7 @@ class PhrasingIndex:
         return math.log((self._n + 1) / (df + 0.5)) + 0.1
 
     def _w_uni(self, c: str) -> float:
-        return self._idf_uni.get(c, self._unseen)
+        return self._idf_uni[c]
 
     def _w_bi(self, b: str) -> float:
         """A pair weighs what its syllables weigh: pairs across word boundaries are mostly unseen,
@@ -202,6 +213,9 @@ class PhrasingIndex:
         if not code:
             return []
         q_uni, q_bi, _, _ = self._weights(code)
+        if len(self._keys) >= NUMPY_KEYS and (allowed is None or isinstance(allowed, np.ndarray)):
+            keys = self._candidates(q_uni, q_bi, allowed)
+            return self._finish(query, keys, limit)
 
         # Retrieval: accumulate the question's word weights per key over the postings of its rarer
         # words (a word in most keys tells little and costs most), then score the best keys exactly.
@@ -220,12 +234,50 @@ class PhrasingIndex:
         if not candidates and skipped:        # only common words: fall back to the least common
             _, keys, w = min(skipped, key=lambda t: t[0])
             candidates = dict.fromkeys(keys, w)
-        if allowed is not None:
+        if isinstance(allowed, np.ndarray):
+            candidates = {k: v for k, v in candidates.items() if k < len(allowed) and allowed[k]}
+        elif allowed is not None:
             candidates = {k: v for k, v in candidates.items() if k in allowed}
         if len(candidates) > MAX_CANDIDATES:
             keys = heapq.nlargest(MAX_CANDIDATES, candidates, key=candidates.__getitem__)
         else:
             keys = list(candidates)
+        return self._finish(query, keys, limit)
+
+    def _candidates(self, q_uni: dict, q_bi: dict, allowed: np.ndarray | None) -> list[int]:
+        """What the loop in `search` finds, with numpy: the same sums (added in the same order) and the
+        same order among equals (first found first)."""
+        lists, weights, skipped = [], [], []
+        for postings, ws, share in ((self._post_bi, q_bi, 1.0), (self._post_uni, q_uni, 0.5)):
+            for term, w in ws.items():
+                keys = postings.get(term)
+                if not keys:
+                    continue
+                if len(keys) > self._common:
+                    skipped.append((len(keys), keys, w * share))
+                    continue
+                lists.append(np.frombuffer(keys, dtype=np.int32))
+                weights.append(np.full(len(keys), w * share))
+        if not lists and skipped:
+            _, keys, w = min(skipped, key=lambda t: t[0])
+            lists, weights = [np.frombuffer(keys, dtype=np.int32)], [np.full(len(keys), w)]
+        if not lists:
+            return []
+        found = np.concatenate(lists)
+        keys, first = np.unique(found, return_index=True)
+        sums = np.bincount(found, weights=np.concatenate(weights))[keys]
+        if allowed is not None:
+            ok = keys < len(allowed)
+            ok[ok] = allowed[keys[ok]]
+            keys, first, sums = keys[ok], first[ok], sums[ok]
+        order = np.argsort(first, kind="stable")               # first found first
+        keys, sums = keys[order], sums[order]
+        if len(keys) > MAX_CANDIDATES:
+            top = np.lexsort((np.arange(len(keys)), -sums))[:MAX_CANDIDATES]
+            keys = keys[top]
+        return keys.tolist()
+
+    def _finish(self, query: Prepared, keys: list[int], limit: int) -> list[Hit]:
         coverage_of = self._coverages(query, keys)
         # Coverage is most of the score: phrasings are compared only for the keys that cover the
         # question best (precision and exactness can reorder those, rarely rescue the rest).
@@ -268,6 +320,17 @@ class PhrasingIndex:
                 if hit is None or score > hit.score:
                     best[key] = Hit(key, score, coverage, text)
         return best
+
+
+class _Weights(dict):
+    """IDF by syllable; a syllable never seen weighs most."""
+
+    def __init__(self, items: dict[str, float], unseen: float):
+        super().__init__(items)
+        self.unseen = unseen
+
+    def __missing__(self, key: str) -> float:
+        return self.unseen
 
 
 def _insert(postings: dict[str, array], term: str, key: int, append: bool) -> None:

@@ -189,10 +189,9 @@ class SemanticIndex:
         rows = np.repeat(self._start[ks] - offsets, counts) + np.arange(counts.sum())
         sims = self._m[rows].astype(np.float32) @ query
         best = np.maximum.reduceat(sims, offsets)
-        which = np.empty(len(ks), dtype=np.int64)
-        for i, (o, c) in enumerate(zip(offsets, counts, strict=True)):
-            which[i] = rows[o + int(np.argmax(sims[o:o + c]))]
-        return best, which
+        at = np.flatnonzero(sims >= np.repeat(best, counts))           # each key's best rows …
+        seg = np.repeat(np.arange(len(ks)), counts)[at]
+        return best, rows[at[np.r_[True, seg[1:] != seg[:-1]]]]        # … the first of them
 
     def _centroid(self, key: int) -> np.ndarray:
         s, c = self._start[key], self._count[key]
