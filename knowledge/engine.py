@@ -11,6 +11,7 @@ quoted sentence of a source document.
 """
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confi
 BARE_SYLLABLES = 3       # a message this short with no topic of its own is read against the last turn
 NEW_PART_COVERAGE = 0.75 # a follow-up's reading must explain this much of what the follow-up adds
 NEWER_DOCUMENT_MARGIN = 0.15   # how much more of the question a new document's sentence must explain
+MEMO = 20_000            # normalised texts remembered while building (repeated quotes), at most
 INCREMENTAL_LIMIT = 50   # more changed entries than this: AnswerEngine.apply declines, the caller rebuilds
 
 
@@ -79,17 +81,11 @@ class AnswerEngine:
         self.preparer = TextPreparer(SynonymMap(synonyms or []))
         category_texts = {c["name"]: self.preparer.prepare(c["name"]).text for c in self.categories}
         self.reader = QuestionReader(self.preparer, category_texts)
-        items: list[tuple[int, Prepared]] = []
-        context: list[tuple[int, Prepared]] = []
-        memo: dict[str, Prepared] = {}        # answers and quotes repeat across entries: prepare each once
-        for i, e in enumerate(self._slots):
-            phrasings, ctx = self._prepared(e, memo)
-            items += [(i, p) for p in phrasings]
-            context += [(i, p) for p in ctx]
-        del memo
         self.passages = PassageIndex(self.preparer, documents, vectors)
-        self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
-        del items, context
+        memo: dict[str, Prepared] = {}        # quotes (and answers) repeat across entries: prepare each once
+        self.index = PhrasingIndex.by_key(((i, *self._prepared(e, memo)) for i, e in enumerate(self._slots)),
+                                          background=self.passages.prepared_sentences())
+        del memo
         # Per district, the keys of its own and of general entries (a filter for both retrievers).
         self._masks = {d.name: np.zeros(len(self._slots), dtype=bool) for d in DISTRICTS}
         self._by_group: dict[tuple[str, str | None], set[int]] = {}     # (category, district) -> keys
@@ -115,6 +111,8 @@ class AnswerEngine:
     def _prepared(self, e: FaqEntry, memo: dict[str, Prepared] | None = None) -> tuple[list[Prepared], list[Prepared]]:
         """An entry's phrasings (question, alternates, keywords) and context (answer, quotes), normalised."""
         memo = {} if memo is None else memo
+        if len(memo) > MEMO:
+            memo.clear()
         prep = lambda t: memo.get(t) or memo.setdefault(t, self.preparer.prepare(t))  # noqa: E731
         return ([prep(t) for t in (e.question, *e.alternates, *e.keywords)],
                 [prep(t) for t in (e.answer, *(s.quote for s in e.sources))])
@@ -165,6 +163,7 @@ class AnswerEngine:
         self.semantic = SemanticIndex(keys, Blocks(vectors, texts, QUERY))
         self._answer_index = SemanticIndex(list(range(len(self._slots))),
                                            Blocks(vectors, [tidy(e.answer) for e in self._slots], PASSAGE))
+        self.semantic.prepare()
 
     # ------------------------------------------------------------------ editing
     def apply(self, entries: list[FaqEntry], documents: list[SourceDocument], synonyms: list[list[str]] | None,
@@ -447,7 +446,7 @@ class AnswerEngine:
         related = [compose.suggestion(self._slots[c.key]) for c in ranked[1:]
                    if self._slots[c.key].id != entry.id and c.prob >= self.model.suggest][:3]
         if len(related) < 3:
-            for other in self.entries_in(entry.category, entry.district):
+            for other in self.entries_in(entry.category, entry.district, first=7):   # self, 3 related, 3 more
                 if other.id != entry.id and all(r.faq_id != other.id for r in related):
                     related.append(compose.suggestion(other))
                 if len(related) >= 3:
@@ -475,11 +474,13 @@ class AnswerEngine:
                     counts[category] = counts.get(category, 0) + len(keys)
             return [(c, counts[c["name"]]) for c in self.categories if counts.get(c["name"])]
 
-    def entries_in(self, category: str, district: str | None = None) -> list[FaqEntry]:
+    def entries_in(self, category: str, district: str | None = None, first: int | None = None) -> list[FaqEntry]:
+        """A category's entries for a district, general ones first; `first`: only that many (a big base)."""
         with self._rw.reading():
             items = [self._slots[k] for (c, d), keys in self._by_group.items()
                      if c == category and self._visible_in(d, district) for k in keys]
-            return sorted(items, key=lambda e: (e.district is not None, e.district or "", e.id))
+            order = lambda e: (e.district is not None, e.district or "", e.id)  # noqa: E731
+            return sorted(items, key=order) if first is None else heapq.nsmallest(first, items, key=order)
 
     def search_entries(self, text: str, district: str | None = None, limit: int = 10) -> list[FaqEntry]:
         """Entries for an inline query or an admin search, best first (no threshold)."""

@@ -98,25 +98,38 @@ class PhrasingIndex:
                  context: Iterable[tuple[int, Prepared]] = ()):
         phrasings: dict[int, list[Prepared]] = defaultdict(list)
         for key, prep in items:
-            if prep.code:
-                phrasings[key].append(prep)
-        ctx: dict[int, list[str]] = defaultdict(list)
+            phrasings[key].append(prep)
+        ctx: dict[int, list[Prepared]] = defaultdict(list)
         for key, prep in context:
-            ctx[key].append(prep.code)
+            ctx[key].append(prep)
+        self._fill(((k, phrasings.get(k, []), ctx.get(k, [])) for k in sorted(set(phrasings) | set(ctx))),
+                   background)
+
+    @classmethod
+    def by_key(cls, per_key: Iterable[tuple[int, list[Prepared], list[Prepared]]],
+               background: Iterable[Prepared] = ()) -> PhrasingIndex:
+        """From (key, phrasings, context) in key order, one key at a time: a big base's normalised texts
+        need not all be held at once."""
+        index = cls.__new__(cls)
+        index._fill(per_key, background)
+        return index
+
+    def _fill(self, per_key, background) -> None:
         self._keys: dict[int, _Key] = {}
-        self._context: dict[int, tuple[str, ...]] = {}     # context of keys without phrasings (kept for update)
+        self._context: dict[int, tuple[str, ...]] = {}
         self._df: dict[str, int] = defaultdict(int)
+        background = [b for b in background if b.code]
         for b in background:
-            if b.code:
-                for c in set(b.code):
-                    self._df[c] += 1
-        self._background = sum(1 for b in background if b.code)
+            for c in set(b.code):
+                self._df[c] += 1
+        self._background = len(background)
         self._post_uni: dict[str, array] = {}
         self._post_bi: dict[str, array] = {}
-        for key in sorted(set(phrasings) | set(ctx)):
-            self._context[key] = tuple(ctx.get(key, ()))
-            if key in phrasings:
-                self._add(key, phrasings[key], append=True)
+        for key, phrasings, context in per_key:
+            self._context[key] = tuple(p.code for p in context)
+            preps = [p for p in phrasings if p.code]
+            if preps:
+                self._add(key, preps, append=True)
         self._reweigh()
 
     # ------------------------------------------------------------------ editing

@@ -8,8 +8,9 @@ product is the cosine.
 Up to EXACT_ROWS texts (the shipped knowledge base has a few thousand) every text is scored
 for every question, in float32. Beyond that (100,000 entries are 600,000 phrasings) the texts
 are kept in float16 (half the memory) and a question scores only the keys it needs: the
-candidates others found (`key_cosines`), and for `search` a shortlist of keys by the cosine
-of their mean vector, each then scored exactly. An edit appends the key's new rows and marks
+candidates others found (`key_cosines`), and for `search` the rows closest in the 48
+directions that carry most of the vectors (a fast float32 scan), each then scored exactly.
+An edit appends the key's new rows and marks
 its old ones dead (`update`, `remove`); spare rows are reserved so an edit copies nothing.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 EXACT_ROWS = 60_000     # up to this many texts: float32, all scored (the answers never depend on size tricks)
-SHORTLIST = 400         # keys scored exactly by `search` beyond EXACT_ROWS, chosen by their mean vector
+SHORTLIST = 2000        # rows `search` scores exactly beyond EXACT_ROWS (the closest in RANK dimensions)
+RANK = 48               # dimensions the rows are first compared in, beyond EXACT_ROWS
 SPARE = 0.01            # rows (and keys) reserved for edits, as a share of the initial size (at least 256)
 
 
@@ -65,7 +67,7 @@ class SemanticIndex:
             self.exact = True           # rows of a key scattered: score them all (small indexes only)
             if self._m.dtype != np.float32:
                 self._m = self._m.astype(np.float32)
-        self._centroids: np.ndarray | None = None
+        self._coarse: np.ndarray | None = None        # beyond EXACT_ROWS: each row in RANK dimensions
 
     @property
     def keys(self) -> np.ndarray:
@@ -98,12 +100,9 @@ class SemanticIndex:
         self.n_keys = max(self.n_keys, key + 1)
         if self.exact:
             self._regroup()
-        if self._centroids is not None:
-            if self.n_keys > len(self._centroids):
-                grow = np.zeros((max(self.n_keys, int(len(self._centroids) * 1.25)) - len(self._centroids),
-                                 self.dim), dtype=np.float32)
-                self._centroids = np.concatenate([self._centroids, grow])
-            self._centroids[key] = self._centroid(key)
+        if self._coarse is not None:
+            lo = self._used - n
+            self._coarse[lo:self._used] = self._m[lo:self._used].astype(np.float32) @ self._basis
 
     def remove(self, key: int) -> None:
         """Forgets one key's texts (a retired entry)."""
@@ -119,8 +118,8 @@ class SemanticIndex:
         self._dead += len(rows)
         if key < len(self._count):
             self._count[key] = 0
-        if self._centroids is not None and key < len(self._centroids):
-            self._centroids[key] = 0
+        if self._coarse is not None:
+            self._coarse[rows] = 0
         if self.exact:
             self._regroup()
 
@@ -150,6 +149,10 @@ class SemanticIndex:
         m[:len(live)] = self._m[live]
         key = np.full(len(live) + spare, -1, dtype=np.int64)
         key[:len(live)] = self._key[live]
+        if self._coarse is not None:
+            coarse = np.zeros((len(live) + spare, self._coarse.shape[1]), dtype=np.float32)
+            coarse[:len(live)] = self._coarse[live]
+            self._coarse = coarse
         self._m, self._key, self._used, self._dead = m, key, len(live), 0
         moved = np.full(len(self._start), -1, dtype=np.int64)
         if len(live):
@@ -193,28 +196,20 @@ class SemanticIndex:
         seg = np.repeat(np.arange(len(ks)), counts)[at]
         return best, rows[at[np.r_[True, seg[1:] != seg[:-1]]]]        # … the first of them
 
-    def _centroid(self, key: int) -> np.ndarray:
-        s, c = self._start[key], self._count[key]
-        if not c:
-            return np.zeros(self.dim, dtype=np.float32)
-        mean = self._m[s:s + c].astype(np.float32).mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        return mean / norm if norm else mean
-
-    def _ensure_centroids(self) -> np.ndarray:
-        if self._centroids is None:
-            c = np.zeros((len(self._start), self.dim), dtype=np.float32)
-            has = np.flatnonzero(self._count[:self.n_keys])
-            for lo in range(0, len(has), 4096):         # in blocks: no float32 copy of every row at once
-                ks = has[lo:lo + 4096]
-                counts = self._count[ks]
-                offsets = np.r_[0, np.cumsum(counts)[:-1]]
-                rows = np.repeat(self._start[ks] - offsets, counts) + np.arange(counts.sum())
-                sums = np.add.reduceat(self._m[rows].astype(np.float32), offsets, axis=0)
-                norms = np.linalg.norm(sums, axis=1, keepdims=True)
-                c[ks] = sums / np.where(norms > 0, norms, 1.0)
-            self._centroids = c
-        return self._centroids
+    def prepare(self) -> None:
+        """Readies `search` beyond EXACT_ROWS (a few seconds at 600,000 texts): every row projected on the
+        RANK directions that carry most of the vectors (from a sample of rows), float32 for a fast scan."""
+        if self.exact or self._coarse is not None:
+            return
+        live = np.flatnonzero(self._key[:self._used] >= 0)
+        sample = np.sort(np.random.default_rng(0).choice(live, min(len(live), 20_000), replace=False))
+        _, _, vt = np.linalg.svd(self._m[sample].astype(np.float32), full_matrices=False)
+        self._basis = np.ascontiguousarray(vt[:RANK].T)                  # dim x RANK
+        coarse = np.zeros((len(self._m), RANK), dtype=np.float32)
+        for lo in range(0, self._used, 65536):          # in blocks: no float32 copy of every row at once
+            hi = min(lo + 65536, self._used)
+            coarse[lo:hi] = self._m[lo:hi].astype(np.float32) @ self._basis
+        self._coarse = coarse
 
     def mask_of(self, keys: Iterable[int]) -> np.ndarray:
         """A key filter for `search` (built once per district, not per question)."""
@@ -231,7 +226,7 @@ class SemanticIndex:
         if self.exact:
             best, which = self.best_per_key(query)
         else:
-            best, which = self._shortlisted(query, allowed, limit)
+            best, which = self._shortlisted(query, allowed)
         if allowed is not None:
             best = np.where(allowed[:self.n_keys], best, -1.0)
         k = min(limit, self.n_keys)
@@ -239,18 +234,29 @@ class SemanticIndex:
         top = top[np.argsort(-best[top], kind="stable")]
         return [SemanticHit(int(i), float(best[i]), int(which[i])) for i in top if best[i] > -1.0]
 
-    def _shortlisted(self, query: np.ndarray, allowed: np.ndarray | None, limit: int):
-        """Exact best cosines for the keys whose mean vector is closest; -1 for all others."""
-        coarse = self._ensure_centroids()[:self.n_keys] @ query
-        coarse[self._count[:self.n_keys] == 0] = -2.0
+    def _shortlisted(self, query: np.ndarray, allowed: np.ndarray | None):
+        """Exact best cosines for the keys of the SHORTLIST rows closest in RANK dimensions; -1 elsewhere."""
+        self.prepare()
+        coarse = self._coarse[:self._used] @ (query @ self._basis)
+        keys = self._key[:self._used]
         if allowed is not None:
-            coarse = np.where(allowed[:self.n_keys], coarse, -2.0)
-        k = min(max(SHORTLIST, limit), self.n_keys)
-        ks = np.argpartition(-coarse, k - 1)[:k] if k < self.n_keys else np.arange(self.n_keys)
-        ks = ks[coarse[ks] > -2.0]
+            coarse[~allowed[np.maximum(keys, 0)]] = -np.inf
+        coarse[keys < 0] = -np.inf
+        k = min(SHORTLIST, self._used)
+        # The k best rows: above a threshold read off a sample (a full partition of 600,000 costs more).
+        threshold = np.quantile(coarse[::29], max(0.0, 1.0 - 2.0 * k / self._used))
+        rows = np.flatnonzero(coarse >= threshold)
+        if len(rows) < k:
+            rows = np.argpartition(-coarse, k - 1)[:k]
+        elif len(rows) > k:
+            rows = rows[np.argpartition(-coarse[rows], k - 1)[:k]]
+        rows = np.sort(rows[np.isfinite(coarse[rows])])
+        # Those rows scored exactly; a key's best among them (its rows' cosines are close, and
+        # key_cosines gives every candidate its exact best).
+        sims = self._m[rows].astype(np.float32) @ query
         best = np.full(self.n_keys, -1.0, dtype=np.float32)
+        np.maximum.at(best, keys[rows], sims)
         which = np.full(self.n_keys, -1, dtype=np.int64)
-        if len(ks):
-            b, w = self._exact_for(query, np.sort(ks))
-            best[np.sort(ks)], which[np.sort(ks)] = b, w
+        won = sims >= best[keys[rows]]
+        which[keys[rows][won][::-1]] = rows[won][::-1]
         return best, which
