@@ -83,9 +83,15 @@ class AnswerEngine:
         self.reader = QuestionReader(self.preparer, category_texts)
         self.passages = PassageIndex(self.preparer, documents, vectors)
         memo: dict[str, Prepared] = {}        # quotes (and answers) repeat across entries: prepare each once
-        self.index = PhrasingIndex.by_key(((i, *self._prepared(e, memo)) for i, e in enumerate(self._slots)),
-                                          background=self.passages.prepared_sentences())
-        del memo
+        prepared: list[list[Prepared]] = []       # each entry's keywords, normalised (filed below)
+
+        def per_key():
+            for i, e in enumerate(self._slots):
+                phrasings, context = self._prepared(e, memo)
+                prepared.append(phrasings[len(phrasings) - len(e.keywords):])
+                yield i, phrasings, context
+        self.index = PhrasingIndex.by_key(per_key(), background=self.passages.prepared_sentences())
+        memo.clear()
         # Per district, the keys of its own and of general entries (a filter for both retrievers).
         self._masks = {d.name: np.zeros(len(self._slots), dtype=bool) for d in DISTRICTS}
         self._by_group: dict[tuple[str, str | None], set[int]] = {}     # (category, district) -> keys
@@ -98,7 +104,8 @@ class AnswerEngine:
             self._districts.append(None)
             self._categories.append(None)
             self._keywords.append([])
-            self._file(i, e)
+            self._file(i, e, prepared[i])
+        prepared.clear()
         self.params = params or DecisionParams.load()
         self.vectors = vectors
         self.semantic: SemanticIndex | None = None
@@ -117,7 +124,7 @@ class AnswerEngine:
         return ([prep(t) for t in (e.question, *e.alternates, *e.keywords)],
                 [prep(t) for t in (e.answer, *(s.quote for s in e.sources))])
 
-    def _file(self, key: int, e: FaqEntry) -> None:
+    def _file(self, key: int, e: FaqEntry, keywords: list[Prepared]) -> None:
         """Files one entry's district, category, keywords and citations under its key."""
         self._districts[key], self._categories[key] = e.district, e.category
         for d, mask in self._masks.items():
@@ -128,7 +135,7 @@ class AnswerEngine:
         for s in e.sources:
             self._cited[s.document] = self._cited.get(s.document, 0) + 1
         # Each entry's keywords as the matcher reads them; their weight is 1 / how many entries share them.
-        texts = [t for t in dict.fromkeys(self.preparer.prepare(k).text for k in e.keywords) if len(t) >= 2]
+        texts = [t for t in dict.fromkeys(k.text for k in keywords) if len(t) >= 2]
         self._keywords[key] = texts
         for t in texts:
             self._shared[t] = self._shared.get(t, 0) + 1
@@ -201,7 +208,7 @@ class AnswerEngine:
                 else:
                     self._unfile(key, self.by_id[e.id])
                 self._slots[key] = self.by_id[e.id] = e
-                self._file(key, e)
+                self._file(key, e, phrasings[len(phrasings) - len(e.keywords):])
                 self.index.update(key, phrasings, context)
                 if vecs is not None:
                     self.semantic.update(key, vecs[0])

@@ -163,11 +163,20 @@ class PhrasingIndex:
         bag_bi: set[str] = set()
         for p in preps:
             bag_bi |= _bigrams(p.code)
+        df = self._df
         for c in set(codes):
-            self._df[c] += 1
-            _insert(self._post_uni, c, key, append)
-        for b in bag_bi:
-            _insert(self._post_bi, b, key, append)
+            df[c] += 1
+        for postings, terms in ((self._post_uni, set(codes)), (self._post_bi, bag_bi)):
+            if append:                  # building: keys come in order (inline: millions of calls)
+                for t in terms:
+                    arr = postings.get(t)
+                    if arr is None:
+                        postings[t] = array("i", (key,))
+                    else:
+                        arr.append(key)
+            else:
+                for t in terms:
+                    _insert(postings, t, key, append)
 
     def _reweigh(self) -> None:
         """Weights after the counts changed (every IDF depends on the number of keys)."""

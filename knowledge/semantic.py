@@ -202,7 +202,7 @@ class SemanticIndex:
         if self.exact or self._coarse is not None:
             return
         live = np.flatnonzero(self._key[:self._used] >= 0)
-        sample = np.sort(np.random.default_rng(0).choice(live, min(len(live), 20_000), replace=False))
+        sample = np.sort(np.random.default_rng(0).choice(live, min(len(live), 8_000), replace=False))
         _, _, vt = np.linalg.svd(self._m[sample].astype(np.float32), full_matrices=False)
         self._basis = np.ascontiguousarray(vt[:RANK].T)                  # dim x RANK
         coarse = np.zeros((len(self._m), RANK), dtype=np.float32)
