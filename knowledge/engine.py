@@ -314,14 +314,14 @@ class AnswerEngine:
         if self.semantic is not None:
             mask = allowed
             qvec = self.vectors.query(q.semantic_text)
-            found = [h.key for h in self.semantic.search(qvec, mask, SEMANTIC_LIMIT)]
             avec = None
             if q.read.is_long and q.asking.text and q.asking is not q.focus:
                 # A long message is also read by its asking clauses alone: the story around them can
                 # pull the whole message toward a neighbouring topic.
                 avec = self.vectors.query(q.read.asking()[:SEMANTIC_CHARS])
-                found += [h.key for h in self.semantic.search(avec, mask, ASKING_LIMIT)]
-            keys = list(dict.fromkeys([*keys, *found]))
+            asked = [qvec] if avec is None else [qvec, avec]
+            hits = self.semantic.search_many(asked, mask, [SEMANTIC_LIMIT, ASKING_LIMIT][:len(asked)])
+            keys = list(dict.fromkeys([*keys, *(h.key for found in hits for h in found)]))
             # Every candidate's cosines (a small index computes them for all keys at once).
             cos = self.semantic.key_cosines(qvec, keys)
             cos_ans = self._answer_index.key_cosines(qvec, keys)
