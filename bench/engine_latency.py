@@ -110,8 +110,10 @@ def scale_section(n: int) -> bool:
         print(f"{f'edit re-indexed: {edit} (ms)':<28} {h['edit_ms'][edit]:>10.0f} {lx['edit_ms'][edit]:>13.0f}"
               f"   <= {EDIT_MS:.0f} {'met' if met else 'MISSED'}")
     c = h["cold"]
-    print(f"per question: retrieval and decision, the question's embedding cached (see above for its cost); "
-          f"no decision cache\nbuilt cold (embedding every text for real): {c['phrasing_ms']:.1f} ms per phrasing, "
+    print(f"per question: retrieval and decision with the question's embedding cached and no decision cache; "
+          f"embedding a question adds {h['embed_ms']['short']:.0f} ms (short) / {h['embed_ms']['chatty']:.0f} ms "
+          f"(chatty, once more for its asking clauses), the same at any size")
+    print(f"built cold (embedding every text for real): {c['phrasing_ms']:.1f} ms per phrasing, "
           f"{c['answer_ms']:.1f} ms per answer (sample of 50 and 10) -> about {c['cold_s'] / 60:.0f} min for "
           f"{c['phrasings']:.0f} phrasings and {n} answers; once, then cached")
     return good
