@@ -13,6 +13,7 @@ the bot. The cold cost of a real base of this size is estimated from embedding a
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import statistics
@@ -22,7 +23,8 @@ from array import array
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # as knowledge/__init__.py does; numpy loads first here
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
