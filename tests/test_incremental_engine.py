@@ -30,8 +30,11 @@ QUESTIONS = _questions()
 
 
 def _reply(engine: AnswerEngine, q: str, district: str | None):
+    """What the user sees. The score to 3 decimals: an entry added before others (the rebuild gives it the
+    first key) moves every vector's row, and float32 products round by row position (1e-6 of a score)."""
     a = engine.answer(q, district)
-    return a.faq_id, a.kind, a.answer, round(a.score, 6), [s.faq_id for s in a.related]
+    return a.faq_id, a.kind, a.answer, round(a.score, 3), [s.faq_id for s in a.related], \
+        [s.faq_id for s in a.suggestions]
 
 
 def _edits(entries: list[FaqEntry]) -> dict[str, list[FaqEntry]]:
