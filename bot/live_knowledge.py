@@ -50,6 +50,15 @@ class LiveKnowledge:
     def rebuild(self) -> AnswerEngine:
         snap = self.repos.knowledge.snapshot()
         t0 = time.perf_counter()
+        engine = self._engine
+        # An admin's edit changes an entry or a few: edited in place (about a second at 100,000 entries,
+        # where a rebuild takes a minute), with the answers a rebuild would give.
+        if engine is not None and engine.vectors is self.vectors and \
+                engine.apply(snap.entries, snap.documents, snap.synonyms, snap.version):
+            log.info("knowledge updated in place kb_version=%s entries=%d ms=%.1f", snap.version,
+                     len(engine.by_id), (time.perf_counter() - t0) * 1000)
+            self._checked_at = time.monotonic()
+            return engine
         vectors = self.vectors
         embedded = vectors.embedded if vectors else 0
         engine = AnswerEngine(snap.entries, snap.documents, snap.synonyms, self.categories, snap.version,

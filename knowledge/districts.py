@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,14 @@ def homophone_district(text: str, code_of) -> str | None:
 
     Only with the suffix: without it, two common syllables ("建的") would be read as a place.
     """
-    for d in DISTRICTS:
-        suffix = d.name[-1]
-        target = code_of(d.short) + code_of(suffix)
-        code = code_of(text)
+    code = code_of(text)
+    for name, target in _homophone_targets(code_of):
         if target in code:
-            return d.name
+            return name
     return None
+
+
+@lru_cache(maxsize=4)
+def _homophone_targets(code_of) -> tuple[tuple[str, str], ...]:
+    """Each district's short name and suffix, coded (once per coding function: every text is checked)."""
+    return tuple((d.name, code_of(d.short) + code_of(d.name[-1])) for d in DISTRICTS)

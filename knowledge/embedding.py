@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 SEED_DIR = Path(__file__).resolve().parent / "data" / "embeddings"
 QUERY, PASSAGE = "q", "p"       # e5 reads "query: …" and "passage: …" differently
+# Vectors a Vectorizer keeps in memory: the shipped knowledge base's few thousand texts several times over.
+# A 100,000-entry base has 700,000 texts (a gigabyte in float32); those come from the stores instead.
+MEMORY_VECTORS = 20_000
 
 
 def text_key(role: str, text: str) -> str:
@@ -158,12 +161,13 @@ class SeedVectors:
 class Vectorizer:
     """Vectors for texts: from the caches when known, else embedded once and stored."""
 
-    def __init__(self, embedder: Embedder, stores: Iterable[VectorStore] = (), query_cache: int = 4096):
+    def __init__(self, embedder: Embedder, stores: Iterable[VectorStore] = (), query_cache: int = 4096,
+                 memory: int = MEMORY_VECTORS):
         self.embedder = embedder
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.stores = list(stores)
-        self.memory = MemoryVectors()
+        self.memory = MemoryVectors(memory)
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache = query_cache
         self._lock = threading.Lock()
@@ -243,7 +247,7 @@ def write_seed(data_dir: Path | None = None) -> tuple[Path, int, int]:
     if embedder is None:
         raise RuntimeError("the embedding model could not load")
     path = seed_path(embedder.model_id)
-    vectorizer = Vectorizer(embedder, [SeedVectors(path)])
+    vectorizer = Vectorizer(embedder, [SeedVectors(path)], memory=10**8)     # the seed is what it remembers
     data_dir = data_dir or DATA_DIR
     files = load_all(data_dir)
     categories = strip_lines(load_yaml((data_dir / "categories.yaml").read_text("utf-8")))["categories"]

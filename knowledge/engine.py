@@ -11,6 +11,7 @@ quoted sentence of a source document.
 """
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -20,11 +21,12 @@ import numpy as np
 
 from . import aspects, compose, followup
 from .answer import BOT_CATEGORY, HOTLINE, Answer, SourceCitation, Suggestion, tidy, where_to_ask
+from .conversation import Turn
 from .decision import Decision, DecisionParams, decide
 from .districts import DISTRICTS, canonical_district, foreign_place
-from .conversation import Turn
 from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
+from .indexing import Blocks, ReadWriteLock, changes
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
 from .normalize import SynonymMap
@@ -43,6 +45,8 @@ MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confi
 BARE_SYLLABLES = 3       # a message this short with no topic of its own is read against the last turn
 NEW_PART_COVERAGE = 0.75 # a follow-up's reading must explain this much of what the follow-up adds
 NEWER_DOCUMENT_MARGIN = 0.15   # how much more of the question a new document's sentence must explain
+MEMO = 20_000            # normalised texts remembered while building (repeated quotes), at most
+INCREMENTAL_LIMIT = 50   # more changed entries than this: AnswerEngine.apply declines, the caller rebuilds
 
 
 @dataclass
@@ -54,7 +58,7 @@ class Retrieval:
 
 
 class AnswerEngine:
-    """An immutable index over one version of the knowledge base."""
+    """An index over one version of the knowledge base; `apply` moves it to the next version in place."""
 
     def __init__(self, entries: list[FaqEntry], documents: list[SourceDocument],
                  synonyms: list[list[str]] | None = None, categories: list[dict] | None = None,
@@ -67,64 +71,168 @@ class AnswerEngine:
         self._decisions: OrderedDict[tuple, tuple[Decision, np.ndarray | None]] = OrderedDict()
         self.decision_cache_size = decision_cache
         self._cache_lock = threading.Lock()
-        self.entries = [e for e in entries if e.active]
-        self.by_id = {e.id: e for e in self.entries}
+        self._slots: list[FaqEntry | None] = [e for e in entries if e.active]   # key -> entry (None: removed)
+        self.by_id = {e.id: e for e in self._slots}
+        self._key_of = {e.id: i for i, e in enumerate(self._slots)}
         self.documents = {d.id: d for d in documents}
+        self._document_list = list(documents)
+        self._synonym_lists = synonyms or []
         self.categories = categories or []
         self.preparer = TextPreparer(SynonymMap(synonyms or []))
         category_texts = {c["name"]: self.preparer.prepare(c["name"]).text for c in self.categories}
         self.reader = QuestionReader(self.preparer, category_texts)
-        items: list[tuple[int, Prepared]] = []
-        context: list[tuple[int, Prepared]] = []
-        for i, e in enumerate(self.entries):
-            for text in (e.question, *e.alternates, *e.keywords):
-                items.append((i, self.preparer.prepare(text)))
-            for text in (e.answer, *(s.quote for s in e.sources)):
-                context.append((i, self.preparer.prepare(text)))
         self.passages = PassageIndex(self.preparer, documents, vectors)
-        # Documents no entry cites yet (an admin's new article): their sentences may beat an entry.
-        self._uncited_documents = set(self.documents) - {s.document for e in self.entries for s in e.sources}
-        self.index = PhrasingIndex(items, background=self.passages.prepared_sentences(), context=context)
-        self._own_or_general = {d.name: frozenset(i for i, e in enumerate(self.entries) if e.district in (None, d.name))
-                                for d in DISTRICTS}
-        self._districts = [e.district for e in self.entries]
-        # Each entry's keywords as the matcher reads them, with how many entries share each.
-        keyword_texts = [[t for t in dict.fromkeys(self.preparer.prepare(k).text for k in e.keywords) if len(t) >= 2]
-                         for e in self.entries]
-        shared: dict[str, int] = {}
-        for texts in keyword_texts:
-            for t in texts:
-                shared[t] = shared.get(t, 0) + 1
-        self._keywords = [[(t, 1.0 / shared[t]) for t in texts] for texts in keyword_texts]
-        self._categories = [e.category for e in self.entries]
+        memo: dict[str, Prepared] = {}        # quotes (and answers) repeat across entries: prepare each once
+        prepared: list[list[Prepared]] = []       # each entry's keywords, normalised (filed below)
+
+        def per_key():
+            for i, e in enumerate(self._slots):
+                phrasings, context = self._prepared(e, memo)
+                prepared.append(phrasings[len(phrasings) - len(e.keywords):])
+                yield i, phrasings, context
+        self.index = PhrasingIndex.by_key(per_key(), background=self.passages.prepared_sentences())
+        memo.clear()
+        # Per district, the keys of its own and of general entries (a filter for both retrievers).
+        self._masks = {d.name: np.zeros(len(self._slots), dtype=bool) for d in DISTRICTS}
+        self._by_group: dict[tuple[str, str | None], set[int]] = {}     # (category, district) -> keys
+        self._cited: dict[str, int] = {}                                # document id -> entries citing it
+        self._keywords: list[list[str]] = []
+        self._shared: dict[str, int] = {}          # keyword text -> entries that have it
+        self._districts: list[str | None] = []
+        self._categories: list[str | None] = []
+        for i, e in enumerate(self._slots):
+            self._districts.append(None)
+            self._categories.append(None)
+            self._keywords.append([])
+            self._file(i, e, prepared[i])
+        prepared.clear()
         self.params = params or DecisionParams.load()
         self.vectors = vectors
         self.semantic: SemanticIndex | None = None
-        self._answer_vectors: np.ndarray | None = None
-        if vectors is not None and self.entries:
+        self._answer_index: SemanticIndex | None = None
+        if vectors is not None and self._slots:
             self._build_semantic(vectors)
         self.model = self.params.for_mode(self.semantic is not None)
+        self._rw = ReadWriteLock()
+
+    def _prepared(self, e: FaqEntry, memo: dict[str, Prepared] | None = None) -> tuple[list[Prepared], list[Prepared]]:
+        """An entry's phrasings (question, alternates, keywords) and context (answer, quotes), normalised."""
+        memo = {} if memo is None else memo
+        if len(memo) > MEMO:
+            memo.clear()
+        prep = lambda t: memo.get(t) or memo.setdefault(t, self.preparer.prepare(t))  # noqa: E731
+        return ([prep(t) for t in (e.question, *e.alternates, *e.keywords)],
+                [prep(t) for t in (e.answer, *(s.quote for s in e.sources))])
+
+    def _file(self, key: int, e: FaqEntry, keywords: list[Prepared]) -> None:
+        """Files one entry's district, category, keywords and citations under its key."""
+        self._districts[key], self._categories[key] = e.district, e.category
+        for d, mask in self._masks.items():
+            if key >= len(mask):
+                mask = self._masks[d] = np.r_[mask, np.zeros(max(key + 1 - len(mask), len(mask) // 4), dtype=bool)]
+            mask[key] = e.district in (None, d)
+        self._by_group.setdefault((e.category, e.district), set()).add(key)
+        for s in e.sources:
+            self._cited[s.document] = self._cited.get(s.document, 0) + 1
+        # Each entry's keywords as the matcher reads them; their weight is 1 / how many entries share them.
+        texts = [t for t in dict.fromkeys(k.text for k in keywords) if len(t) >= 2]
+        self._keywords[key] = texts
+        for t in texts:
+            self._shared[t] = self._shared.get(t, 0) + 1
+
+    def _unfile(self, key: int, e: FaqEntry) -> None:
+        for mask in self._masks.values():
+            mask[key] = False
+        self._by_group[(e.category, e.district)].discard(key)
+        for s in e.sources:
+            self._cited[s.document] -= 1
+        for t in self._keywords[key]:
+            self._shared[t] -= 1
+        self._keywords[key] = []
+        self._districts[key] = self._categories[key] = None
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        """The active entries."""
+        return [e for e in self._slots if e is not None]
+
+    @property
+    def _uncited_documents(self) -> set[str]:
+        """Documents no entry cites yet (an admin's new article): their sentences may beat an entry."""
+        return {d for d in self.documents if not self._cited.get(d)}
 
     def _build_semantic(self, vectors: Vectorizer) -> None:
         keys, texts = [], []
-        for i, e in enumerate(self.entries):
+        for i, e in enumerate(self._slots):
             for text in dict.fromkeys((e.question, *e.alternates)):
                 keys.append(i)
                 texts.append(text)
-        self.semantic = SemanticIndex(keys, vectors.vectors(texts, QUERY))
-        self._answer_vectors = vectors.vectors([tidy(e.answer) for e in self.entries], PASSAGE)
-        self._masks = {d: self.semantic.mask_of(keys) for d, keys in self._own_or_general.items()}
+        self.semantic = SemanticIndex(keys, Blocks(vectors, texts, QUERY))
+        self._answer_index = SemanticIndex(list(range(len(self._slots))),
+                                           Blocks(vectors, [tidy(e.answer) for e in self._slots], PASSAGE))
+        self.semantic.prepare()
+
+    # ------------------------------------------------------------------ editing
+    def apply(self, entries: list[FaqEntry], documents: list[SourceDocument], synonyms: list[list[str]] | None,
+              version: int, limit: int = INCREMENTAL_LIMIT) -> bool:
+        """Brings the engine in place to a new version of the knowledge base when only a few entries changed
+        (an admin's edit): the answers are a rebuild's. False, and nothing changed, when a rebuild is needed
+        (documents or synonyms changed, or more than `limit` entries)."""
+        if list(documents) != self._document_list or (synonyms or []) != self._synonym_lists \
+                or (self.vectors is not None and self.semantic is None):
+            return False
+        upserts, retired = changes(self.by_id, entries)
+        if len(upserts) + len(retired) > limit:
+            return False
+        prepared = [(e, *self._prepared(e)) for e in upserts]        # outside the lock: answers go on
+        vectors = [(self.vectors.vectors(list(dict.fromkeys((e.question, *e.alternates))), QUERY),
+                    self.vectors.vectors([tidy(e.answer)], PASSAGE)) if self.semantic is not None else None
+                   for e in upserts]
+        with self._rw.writing():
+            for faq_id in retired:
+                key = self._key_of.pop(faq_id)
+                self._unfile(key, self.by_id.pop(faq_id))
+                self._slots[key] = None
+                self.index.remove(key)
+                if self.semantic is not None:
+                    self.semantic.remove(key)
+                    self._answer_index.remove(key)
+            for (e, phrasings, context), vecs in zip(prepared, vectors, strict=True):
+                key = self._key_of.get(e.id)
+                if key is None:
+                    key = self._key_of[e.id] = len(self._slots)
+                    self._slots.append(None)
+                    self._districts.append(None)
+                    self._categories.append(None)
+                    self._keywords.append([])
+                else:
+                    self._unfile(key, self.by_id[e.id])
+                self._slots[key] = self.by_id[e.id] = e
+                self._file(key, e, phrasings[len(phrasings) - len(e.keywords):])
+                self.index.update(key, phrasings, context)
+                if vecs is not None:
+                    self.semantic.update(key, vecs[0])
+                    self._answer_index.update(key, vecs[1])
+            self.version = version
+            with self._cache_lock:
+                self._decisions.clear()
+        return True
 
     # ------------------------------------------------------------------ answering
     def answer(self, question: str | None, district: str | None = None, history: Sequence[Turn] = ()) -> Answer:
         """The reply to one message. `history`: the conversation's recent turns, oldest first
         (knowledge.conversation.recent), for follow-ups such as "那富阳呢"."""
+        with self._rw.reading():
+            return self._answer(question, district, history)
+
+    def _answer(self, question: str | None, district: str | None, history: Sequence[Turn]) -> Answer:
         q = self.reader.read(question, district)
         early = self._before_retrieval(q)
         if early is not None and not (history and early.kind == "greeting" and q.named):
             return early          # a bare district name after a question is a follow-up ("建德呢"), not a greeting
         reading, (decision, vector), continued = self._resolve(q, history)
-        answer = self._compose(reading, decision, vector, aspects.asked(q.read.questions() or q.read.focus or q.read.clean))
+        asked = aspects.asked(q.read.questions() or q.read.focus or q.read.clean)
+        answer = self._compose(reading, decision, vector, asked)
         answer.continued = continued
         # What a later follow-up is read against: the answering entry's own question names the topic best.
         entry = self.by_id.get(answer.faq_id) if answer.faq_id else None
@@ -205,33 +313,36 @@ class AnswerEngine:
     def retrieve(self, q: Question) -> Retrieval:
         """Both retrievers' candidates for the question, fused, each with both retrievers' evidence."""
         district = q.district
-        allowed = self._own_or_general.get(district) if district else None
+        allowed = self._masks.get(district) if district else None
         variants = q.variants
         lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = cos_ask = qvec = None
         if self.semantic is not None:
-            mask = self._masks.get(district) if district else None
+            mask = allowed
             qvec = self.vectors.query(q.semantic_text)
-            cos, _ = self.semantic.best_per_key(qvec)
-            cos_ans = self._answer_vectors @ qvec
-            found = [h.key for h in self.semantic.search(qvec, mask, SEMANTIC_LIMIT)]
+            avec = None
             if q.read.is_long and q.asking.text and q.asking is not q.focus:
                 # A long message is also read by its asking clauses alone: the story around them can
                 # pull the whole message toward a neighbouring topic.
                 avec = self.vectors.query(q.read.asking()[:SEMANTIC_CHARS])
-                cos_ask, _ = self.semantic.best_per_key(avec)
-                found += [h.key for h in self.semantic.search(avec, mask, ASKING_LIMIT)]
-            keys = list(dict.fromkeys([*keys, *found]))
-        for v, hits in zip(variants, lexical):        # every candidate scored by every variant
+            asked = [qvec] if avec is None else [qvec, avec]
+            hits = self.semantic.search_many(asked, mask, [SEMANTIC_LIMIT, ASKING_LIMIT][:len(asked)])
+            keys = list(dict.fromkeys([*keys, *(h.key for found in hits for h in found)]))
+            # Every candidate's cosines (a small index computes them for all keys at once).
+            cos = self.semantic.key_cosines(qvec, keys)
+            cos_ans = self._answer_index.key_cosines(qvec, keys)
+            if avec is not None:
+                cos_ask = self.semantic.key_cosines(avec, keys)
+        for v, hits in zip(variants, lexical, strict=True):        # every candidate scored by every variant
             missing = [k for k in keys if k not in hits]
             if missing:
                 hits.update(self.index.score(v, missing))
         candidates = fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask)
-        asking = next((hits for v, hits in zip(variants, lexical) if v.code == q.asking.code), None)
+        asking = next((hits for v, hits in zip(variants, lexical, strict=True) if v.code == q.asking.code), None)
         last = self.index.score(q.last, [c.key for c in candidates]) if q.last is not q.asking else None
         for c in candidates:
-            c.keyword = max((w for t, w in self._keywords[c.key] if t in q.full.text), default=0.0)
+            c.keyword = max((1.0 / self._shared[t] for t in self._keywords[c.key] if t in q.full.text), default=0.0)
             hit = asking.get(c.key) if asking is not None else None
             c.lex_ask = hit.score / 100.0 if hit else 0.0
             if last is None:
@@ -249,10 +360,10 @@ class AnswerEngine:
         score = 100 * best.prob if best else 0.0
         passage = self.passages.best(q.focus if q.read.is_long else q.full, district, vector)
         if decision.outcome == "answer" and syllables(q.full.code) >= MIN_SYLLABLES:
-            entry = self.entries[best.key]
+            entry = self._slots[best.key]
             own = self._own_instead(q, ranked)
             if own is not None:
-                best, entry = own, self.entries[own.key]
+                best, entry = own, self._slots[own.key]
             if passage is not None and passage.document.id in self._uncited_documents \
                     and passage.coverage >= best.cov + NEWER_DOCUMENT_MARGIN:
                 # A newer document names what the question asks and the entry does not ("骑手暖心驿站").
@@ -263,16 +374,16 @@ class AnswerEngine:
                 return spread
             second = self._close_second(ranked, best)
             if second is not None:
-                return self._entry_answer(entry, score, district, ranked, aspect, self.entries[second.key])
+                return self._entry_answer(entry, score, district, ranked, aspect, self._slots[second.key])
             return self._entry_answer(entry, score, district, ranked, aspect)
         if passage is not None:
-            suggestions = [compose.suggestion(self.entries[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
+            suggestions = [compose.suggestion(self._slots[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
             return compose.from_passage(passage.document, passage.sentence, passage.score, district, suggestions)
         if decision.outcome == "decline":
             return compose.out_of_scope(district, score)
         if aspect is not None and best is not None and best.prob >= self.model.detail:
             # On topic, asking a detail: what the sources say on the topic, and plainly that they do not say it.
-            entry = self.entries[best.key]
+            entry = self._slots[best.key]
             if aspects.evidence(aspect, [s.quote for s in entry.sources]) is None:
                 return self._entry_answer(entry, score, district, ranked, aspect)
         options = self._options(ranked)
@@ -309,7 +420,7 @@ class AnswerEngine:
         three, not two of one programme."""
         out: list[FaqEntry] = []
         for c in ranked:
-            e = self.entries[c.key]
+            e = self._slots[c.key]
             if all((o.district, o.category) != (e.district, e.category) for o in out):
                 out.append(e)
             if len(out) == 3:
@@ -333,7 +444,7 @@ class AnswerEngine:
         if q.district is not None or not ranked:
             return None
         best = ranked[0]
-        entry = self.entries[best.key]
+        entry = self._slots[best.key]
         if entry.district is None:
             return None
         floor = self.model.spread * best.prob
@@ -342,20 +453,20 @@ class AnswerEngine:
             return None
         overview = next((c for c in close if self._districts[c.key] is None), None)
         if overview is not None:
-            e = self.entries[overview.key]
+            e = self._slots[overview.key]
             return self._entry_answer(e, 100 * overview.prob, None, ranked, None)
         per_district: dict[str, FaqEntry] = {entry.district: entry}
         for c in close:
             d = self._districts[c.key]
             if d is not None and d not in per_district:
-                per_district[d] = self.entries[c.key]
+                per_district[d] = self._slots[c.key]
         return compose.pick_district(list(per_district.values()), 100 * best.prob)
 
     def _related(self, entry: FaqEntry, ranked: list[Candidate]) -> list[Suggestion]:
-        related = [compose.suggestion(self.entries[c.key]) for c in ranked[1:]
-                   if self.entries[c.key].id != entry.id and c.prob >= self.model.suggest][:3]
+        related = [compose.suggestion(self._slots[c.key]) for c in ranked[1:]
+                   if self._slots[c.key].id != entry.id and c.prob >= self.model.suggest][:3]
         if len(related) < 3:
-            for other in self.entries_in(entry.category, entry.district):
+            for other in self.entries_in(entry.category, entry.district, first=7):   # self, 3 related, 3 more
                 if other.id != entry.id and all(r.faq_id != other.id for r in related):
                     related.append(compose.suggestion(other))
                 if len(related) >= 3:
@@ -364,6 +475,10 @@ class AnswerEngine:
 
     def answer_entry(self, faq_id: str, district: str | None = None) -> Answer | None:
         """The answer for a chosen entry (a tapped suggestion or topic)."""
+        with self._rw.reading():
+            return self._answer_entry(faq_id, district)
+
+    def _answer_entry(self, faq_id: str, district: str | None) -> Answer | None:
         entry = self.by_id.get(faq_id)
         if entry is None:
             return None
@@ -372,25 +487,36 @@ class AnswerEngine:
 
     # ------------------------------------------------------------------ browsing
     def topics(self, district: str | None = None) -> list[tuple[dict, int]]:
-        counts: dict[str, int] = {}
-        for e in self._visible(district):
-            counts[e.category] = counts.get(e.category, 0) + 1
-        return [(c, counts[c["name"]]) for c in self.categories if counts.get(c["name"])]
+        with self._rw.reading():
+            counts: dict[str, int] = {}
+            for (category, d), keys in self._by_group.items():
+                if self._visible_in(d, district):
+                    counts[category] = counts.get(category, 0) + len(keys)
+            return [(c, counts[c["name"]]) for c in self.categories if counts.get(c["name"])]
 
-    def entries_in(self, category: str, district: str | None = None) -> list[FaqEntry]:
-        items = [e for e in self._visible(district) if e.category == category]
-        return sorted(items, key=lambda e: (e.district is not None, e.district or "", e.id))
+    def entries_in(self, category: str, district: str | None = None, first: int | None = None) -> list[FaqEntry]:
+        """A category's entries for a district, general ones first; `first`: only that many (a big base)."""
+        with self._rw.reading():
+            items = [self._slots[k] for (c, d), keys in self._by_group.items()
+                     if c == category and self._visible_in(d, district) for k in keys]
+            order = lambda e: (e.district is not None, e.district or "", e.id)  # noqa: E731
+            return sorted(items, key=order) if first is None else heapq.nsmallest(first, items, key=order)
 
     def search_entries(self, text: str, district: str | None = None, limit: int = 10) -> list[FaqEntry]:
         """Entries for an inline query or an admin search, best first (no threshold)."""
+        with self._rw.reading():
+            return self._search_entries(text, district, limit)
+
+    def _search_entries(self, text: str, district: str | None, limit: int) -> list[FaqEntry]:
         q = self.reader.read(text, district)
         if not q.full.code:
             return []
         retrieval = self.retrieve(q)
         decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
                           [self._categories[c.key] for c in retrieval.candidates], self.model)
-        return [self.entries[c.key] for c in decision.ranked[:limit] if c.prob >= self.model.suggest]
+        return [self._slots[c.key] for c in decision.ranked[:limit] if c.prob >= self.model.suggest]
 
-    def _visible(self, district: str | None) -> list[FaqEntry]:
+    @staticmethod
+    def _visible_in(entry_district: str | None, district: str | None) -> bool:
         district = canonical_district(district)
-        return [e for e in self.entries if district is None or e.district in (None, district)]
+        return district is None or entry_district in (None, district)

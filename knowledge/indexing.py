@@ -1,0 +1,75 @@
+"""Helpers for building and editing the engine's indexes in place (see AnswerEngine.apply).
+
+- `Blocks`: the vectors of many texts, fetched from the Vectorizer a block at a time, so a
+  100,000-entry build never holds a float32 copy of every phrasing's vector at once;
+- `ReadWriteLock`: answers read the indexes concurrently, an admin's edit changes them alone;
+- `changes`: which entries an edit added, changed or retired, by id.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from .embedding import Vectorizer
+from .model import FaqEntry
+
+BLOCK = 8192
+
+
+class Blocks:
+    def __init__(self, vectors: Vectorizer, texts: Sequence[str], role: str):
+        self.vectors, self.texts, self.role = vectors, texts, role
+        self.dim = vectors.dim
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        for lo in range(0, len(self.texts), BLOCK):
+            yield lo, self.vectors.vectors(list(self.texts[lo:lo + BLOCK]), self.role)
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a reader may re-enter (answer -> entries_in)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self):
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self):
+        with self._cond:
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+def changes(old: dict[str, FaqEntry], new: Sequence[FaqEntry]) -> tuple[list[FaqEntry], list[str]]:
+    """(entries added or changed, ids retired) between the engine's entries and a new active list."""
+    fresh = {e.id: e for e in new if e.active}
+    upserts = [e for i, e in fresh.items() if old.get(i) != e]
+    return upserts, [i for i in old if i not in fresh]
