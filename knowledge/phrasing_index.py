@@ -242,20 +242,9 @@ class PhrasingIndex:
         # Retrieval: accumulate the question's word weights per key over the postings of its rarer
         # words (a word in most keys tells little and costs most), then score the best keys exactly.
         candidates: dict[int, float] = defaultdict(float)
-        skipped: list[tuple[int, array, float]] = []
-        for postings, weights, share in ((self._post_bi, q_bi, 1.0), (self._post_uni, q_uni, 0.5)):
-            for term, w in weights.items():
-                keys = postings.get(term)
-                if not keys:
-                    continue
-                if len(keys) > self._common:
-                    skipped.append((len(keys), keys, w * share))
-                    continue
-                for key in keys:
-                    candidates[key] += w * share
-        if not candidates and skipped:        # only common words: fall back to the least common
-            _, keys, w = min(skipped, key=lambda t: t[0])
-            candidates = dict.fromkeys(keys, w)
+        for keys, w in self._rare_postings(q_uni, q_bi):
+            for key in keys:
+                candidates[key] += w
         if isinstance(allowed, np.ndarray):
             candidates = {k: v for k, v in candidates.items() if k < len(allowed) and allowed[k]}
         elif allowed is not None:
@@ -266,23 +255,26 @@ class PhrasingIndex:
             keys = list(candidates)
         return self._finish(query, keys, limit)
 
-    def _candidates(self, q_uni: dict, q_bi: dict, allowed: np.ndarray | None) -> list[int]:
-        """What the loop in `search` finds, with numpy: the same sums (added in the same order) and the
-        same order among equals (first found first)."""
-        lists, weights, skipped = [], [], []
-        for postings, ws, share in ((self._post_bi, q_bi, 1.0), (self._post_uni, q_uni, 0.5)):
-            for term, w in ws.items():
+    def _rare_postings(self, q_uni: dict, q_bi: dict) -> list[tuple[array, float]]:
+        """The postings of the question's rarer words with their weights (bigrams first); a word in most
+        keys tells little and costs most. Only common words: the least common one alone."""
+        rare, skipped = [], []
+        for postings, weights, share in ((self._post_bi, q_bi, 1.0), (self._post_uni, q_uni, 0.5)):
+            for term, w in weights.items():
                 keys = postings.get(term)
                 if not keys:
                     continue
-                if len(keys) > self._common:
-                    skipped.append((len(keys), keys, w * share))
-                    continue
-                lists.append(np.frombuffer(keys, dtype=np.int32))
-                weights.append(np.full(len(keys), w * share))
-        if not lists and skipped:
-            _, keys, w = min(skipped, key=lambda t: t[0])
-            lists, weights = [np.frombuffer(keys, dtype=np.int32)], [np.full(len(keys), w)]
+                (skipped if len(keys) > self._common else rare).append((keys, w * share))
+        if not rare and skipped:
+            rare = [min(skipped, key=lambda t: len(t[0]))]
+        return rare
+
+    def _candidates(self, q_uni: dict, q_bi: dict, allowed: np.ndarray | None) -> list[int]:
+        """What the loop in `search` finds, with numpy: the same sums (added in the same order) and the
+        same order among equals (first found first)."""
+        rare = self._rare_postings(q_uni, q_bi)
+        lists = [np.frombuffer(keys, dtype=np.int32) for keys, _ in rare]
+        weights = [np.full(len(keys), w) for keys, w in rare]
         if not lists:
             return []
         found = np.concatenate(lists)
