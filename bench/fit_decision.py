@@ -74,12 +74,14 @@ class CachedQueries(Vectorizer):
                     f"{self.model_id}\x00{t}": v for t, v in zip(data["texts"], data["vectors"], strict=True)}
         self.dirty = False
 
-    def query(self, text: str) -> np.ndarray:
-        key = f"{self.model_id}\x00{text}"
-        if key not in self.known:
-            self.known[key] = super().query(text)
+    def queries(self, texts) -> list[np.ndarray]:
+        keys = [f"{self.model_id}\x00{t}" for t in texts]
+        missing = [t for t, k in zip(texts, keys, strict=True) if k not in self.known]
+        if missing:
+            for t, v in zip(missing, super().queries(missing), strict=True):
+                self.known[f"{self.model_id}\x00{t}"] = v
             self.dirty = True
-        return self.known[key]
+        return [self.known[k] for k in keys]
 
     def save(self) -> None:
         if self.dirty:

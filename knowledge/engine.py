@@ -31,7 +31,7 @@ from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
 from .normalize import SynonymMap
 from .passages import PassageIndex
-from .question import SEMANTIC_CHARS, Question, QuestionReader, syllables
+from .question import Question, QuestionReader, syllables
 from .semantic import SemanticIndex
 
 __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation", "Suggestion", "tidy",
@@ -320,12 +320,10 @@ class AnswerEngine:
         cos = cos_ans = cos_ask = qvec = None
         if self.semantic is not None:
             mask = allowed
-            qvec = self.vectors.query(q.semantic_text)
-            avec = None
-            if q.read.is_long and q.asking.text and q.asking is not q.focus:
-                # A long message is also read by its asking clauses alone: the story around them can
-                # pull the whole message toward a neighbouring topic.
-                avec = self.vectors.query(q.read.asking()[:SEMANTIC_CHARS])
+            # A long message is also read by its asking clauses alone: the story around them can pull
+            # the whole message toward a neighbouring topic. Both readings are embedded in one call.
+            texts = [q.semantic_text, q.asking_semantic_text] if q.asking_semantic_text else [q.semantic_text]
+            qvec, avec = (*self.vectors.queries(texts), None)[:2]
             asked = [qvec] if avec is None else [qvec, avec]
             hits = self.semantic.search_many(asked, mask, [SEMANTIC_LIMIT, ASKING_LIMIT][:len(asked)])
             keys = list(dict.fromkeys([*keys, *(h.key for found in hits for h in found)]))

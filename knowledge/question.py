@@ -15,7 +15,7 @@ from .matcher import Prepared, TextPreparer
 from .message import ReadMessage, read_message
 from .normalize import base_form
 
-SEMANTIC_CHARS = 200
+SEMANTIC_CHARS = 80
 OTHER_TOPICS_FILE = Path(__file__).resolve().parent / "data" / "other_topics.yaml"
 
 
@@ -63,10 +63,21 @@ class Question:
 
     @property
     def semantic_text(self) -> str:
-        """What the embedding model reads: the message without greetings and thanks (its first
-        SEMANTIC_CHARS characters: the model's cost grows with length, and a question is not an essay)."""
-        kept = [c.text for c in self.read.clauses if c.role not in ("greeting", "thanks")]
-        return ("，".join(kept) or self.read.clean)[:SEMANTIC_CHARS]
+        """What the embedding model reads: the message without greetings and thanks, at most
+        SEMANTIC_CHARS characters. The model's cost grows with length, so a long message drops its
+        self-introduction first ("我是…干了五年了"), then its tail is cut."""
+        kept = [c for c in self.read.clauses if c.role not in ("greeting", "thanks")]
+        while len("，".join(c.text for c in kept)) > SEMANTIC_CHARS and any(c.role == "intro" for c in kept):
+            kept.remove(next(c for c in kept if c.role == "intro"))
+        return ("，".join(c.text for c in kept) or self.read.clean)[:SEMANTIC_CHARS]
+
+    @property
+    def asking_semantic_text(self) -> str:
+        """The asking clauses alone, a second reading of a long message ("" when the message is short
+        or all of it asks)."""
+        if not (self.read.is_long and self.asking.text and self.asking is not self.focus):
+            return ""
+        return self.read.asking()[:SEMANTIC_CHARS]
 
     @property
     def length(self) -> int:

@@ -44,6 +44,36 @@ def test_vectorizer_embeds_each_text_once_and_fills_the_writable_store():
     assert len(fake.calls) == 3
 
 
+class BatchCountingEmbedder(CountingEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts, role):
+        self.batches.append(list(texts))
+        return super().embed(texts, role)
+
+
+def test_a_questions_readings_are_embedded_in_one_call_and_remembered():
+    fake = BatchCountingEmbedder()
+    v = Vectorizer(fake)
+    whole, asking = v.queries(["你好，我是送外卖的，体检怎么报名", "体检怎么报名"])
+    assert fake.batches == [["你好，我是送外卖的，体检怎么报名", "体检怎么报名"]]
+    assert np.allclose(v.query("体检怎么报名"), asking) and len(fake.batches) == 1     # cached
+    again = v.queries(["驿站在哪", "体检怎么报名", "驿站在哪"])
+    assert fake.batches[-1] == ["驿站在哪"] and np.allclose(again[0], again[2])
+
+
+def test_the_model_gives_a_batch_the_vectors_it_gives_one_text_at_a_time(vectors):
+    if vectors is None:
+        pytest.skip("the embedding model cannot load on this platform")
+    texts = ["你好，我是拱墅区的快递员，干了五年了，工会组织体检吗，怎么报名", "体检怎么报名"]
+    together = vectors.embedder.embed(texts, QUERY)
+    alone = np.stack([vectors.embedder.embed([t], QUERY)[0] for t in texts])
+    assert together.shape == (2, vectors.dim)
+    assert np.allclose(together, alone, atol=1e-6)
+
+
 def test_seed_file_round_trip_is_read_only(tmp_path):
     fake = CountingEmbedder()
     vecs = dict(zip([text_key(PASSAGE, t) for t in "abc"], fake.embed(list("abc"), PASSAGE), strict=False))
