@@ -68,6 +68,11 @@ _ASK = re.compile(
     r"[?？]|吗|嘛|么$|呢$|什么|啥|怎么|怎样|咋|如何|多少|几[个家场次名人项批期天号月年条支项份所位种块]|哪|谁|有没有|有无|能不能|能否"
     r"|可不可以|可以.{0,8}吗|是不是|会不会|要不要|需不需要|有什么|是否|想问|请问|问问|问一下|打听|了解一下|咨询|求助|求问")
 
+# A clause that reports what the asker heard or read names the topic the question is about.
+_HEARSAY = re.compile(r"^(?:我|俺)?(?:听说|听人说|听人讲|据说"
+                      r"|听(?:朋友|同事|工友|别人|老乡|家里人|他们|邻居|群里)(?:说|讲)"
+                      r"|(?:朋友|同事|工友|别人|老乡|群里)(?:说|讲)|(?:看|看到)(?:新闻|报道|通知|公众号|文章))")
+
 # Interrogative words used as indefinites ("孩子对劳动没啥概念", "什么都不懂"): no question there.
 _NOT_ASKING = re.compile(r"没(?:啥|什么|多少|怎么|几个)|不怎么|(?:什么|啥)(?:都|也)|好几|十几|几十|几百|几千|几万")
 
@@ -108,14 +113,19 @@ class ReadMessage:
         return next((c.text for c in reversed(self.clauses) if c.role == "ask"), "")
 
     def asking(self) -> str:
-        """Only the clauses that ask, and the one just before each (where the topic usually is)."""
+        """Only the clauses that ask, the one just before each (where the topic usually is), and what
+        the asker heard since the last question ("听说工会有个开学第一课的活动，…，去年搞了几场")."""
         keep: list[int] = []
+        since = 0
         for i, c in enumerate(self.clauses):
             if c.role == "ask":
-                for j in (i - 1, i):
+                heard = [j for j in range(since, i - 1) if self.clauses[j].role == "context"
+                         and _HEARSAY.match(self.clauses[j].text)]
+                for j in (*heard, i - 1, i):
                     if j >= 0 and self.clauses[j].role in ("ask", "context") and j not in keep:
                         keep.append(j)
-        return "，".join(self.clauses[i].text for i in keep)
+                since = i + 1
+        return "，".join(self.clauses[i].text for i in sorted(keep))
 
 
 def _role(text: str) -> str:

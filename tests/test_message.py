@@ -68,3 +68,19 @@ def test_interrogatives_used_as_indefinites_do_not_ask():
     roles = {c.text: c.role for c in m.clauses}
     assert roles["现在的孩子对劳动没啥概念"] == "context" and roles["什么都不懂"] == "context"
     assert m.questions() == "工会的开学第一课去年搞了几场啊"
+
+
+@pytest.mark.parametrize("heard", ["听说工会有个开学第一课的活动", "听朋友讲工会在搞职工疗休养",
+                                   "看到新闻说有个暖心驿站"])
+def test_what_the_asker_heard_stays_with_the_question_it_leads_to(heard):
+    m = read_message(f"你好，我是富阳的老师，家长也不重视，{heard}，会请人来学校讲，去年一共搞了几场啊？谢谢")
+    asked = m.asking()
+    assert asked.startswith(heard) and asked.endswith("会请人来学校讲，去年一共搞了几场啊")
+    assert "家长也不重视" not in asked and "老师" not in asked
+
+
+def test_hearsay_leads_only_to_the_question_after_it():
+    m = read_message("体检一年几次？听说工会还有疗休养，挺好的")
+    assert m.asking() == "体检一年几次"
+    m = read_message("听说工会有疗休养，真好，我们厂每年都有体检，公司也发了通知，体检一年几次？")
+    assert m.asking() == "听说工会有疗休养，公司也发了通知，体检一年几次"
