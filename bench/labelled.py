@@ -63,3 +63,10 @@ def grade(case: dict, out: dict) -> str | None:
         if not any(gold in d for d in districts):
             return "wrong district"
     return None
+
+
+def latency_questions() -> dict[str, list[str]]:
+    """What the latency benches time: the short labelled questions, and the chatty messages of 60+ characters."""
+    chat = [c["q"] for c in load(DATA / "chat_questions.jsonl")]
+    return {"short": [c["q"] for c in load(DATA / "labelled_questions.jsonl")],
+            "chatty": [q for q in chat if len(q) >= 60]}

@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.labelled import latency_questions  # noqa: E402
 from bot.live_knowledge import load_categories  # noqa: E402
 from knowledge.answer import tidy  # noqa: E402
 from knowledge.embedding import PASSAGE, QUERY, SeedVectors, Vectorizer, load_embedder, seed_path, text_key  # noqa: E402
@@ -100,13 +101,6 @@ class SyntheticVectors:
         """Read-only (an edit's vectors stay in the Vectorizer's memory)."""
 
 
-def questions() -> dict[str, list[str]]:
-    data = ROOT / "tests" / "data"
-    load = lambda name: [json.loads(x)["q"] for x in (data / name).read_text("utf-8").splitlines() if x.strip()]  # noqa: E731
-    chat = load("chat_questions.jsonl")
-    return {"short": load("labelled_questions.jsonl"), "chatty": [q for q in chat if len(q) >= 60]}
-
-
 def latency(engine: AnswerEngine, qs: list[str], rounds: int = 3) -> tuple[float, float]:
     """p50 and p99 ms per question with no decision cache (every question retrieved and decided) and the
     questions' embeddings cached: a round first embeds them (and fills the pinyin cache). Several timed
@@ -123,13 +117,15 @@ def latency(engine: AnswerEngine, qs: list[str], rounds: int = 3) -> tuple[float
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
-def embedding_ms(embedder, qs: list[str]) -> float:
-    """What embedding a question costs (median over 20; the engine embeds a long message's asking
-    clauses too): the same at any knowledge-base size."""
+def embedding_ms(engine: AnswerEngine, qs: list[str]) -> float:
+    """What embedding a question costs (median over 20): the texts the engine embeds for it, in one call
+    (a long message is read whole and by its asking clauses). The same at any knowledge-base size."""
     samples = []
     for q in qs[:: max(1, len(qs) // 20)][:20]:
+        r = engine.reader.read(q)
+        texts = [r.semantic_text, r.asking_semantic_text] if r.asking_semantic_text else [r.semantic_text]
         t0 = time.perf_counter()
-        embedder.embed([q[:200]], QUERY)
+        engine.vectors.embedder.embed(texts, QUERY)
         samples.append((time.perf_counter() - t0) * 1000)
     return statistics.median(samples)
 
@@ -189,7 +185,7 @@ def run(mode: str, n: int) -> dict:
     t0 = time.perf_counter()
     engine = AnswerEngine(entries, files.documents, files.synonyms, cats, vectors=vectors, decision_cache=0)
     build = time.perf_counter() - t0
-    sets = questions()
+    sets = latency_questions()
     out = {"mode": mode, "entries": n, "build_s": build, "rss_before_mb": rss_before,
            "embedded_at_build": vectors.embedded if vectors else 0}
     for name, qs in sets.items():
@@ -198,7 +194,7 @@ def run(mode: str, n: int) -> dict:
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if mode == "hybrid":
         out["cold"] = cold_estimate(vectors.embedder, shipped, n)
-        out["embed_ms"] = {name: embedding_ms(vectors.embedder, qs) for name, qs in sets.items()}
+        out["embed_ms"] = {name: embedding_ms(engine, qs) for name, qs in sets.items()}
     return out
 
 
