@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from knowledge.districts import require_district
 from knowledge.facts import WARNING
-from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, load_all
+from knowledge.kbfiles import DATA_DIR, KnowledgeFileError, export_entries, fingerprint, load_all
 
 from .config import MAX_TELEGRAM_ID, describe_settings_error, load_settings
 from .setup import App, InvalidKnowledge, SetupError, open_app, validate_files
@@ -80,6 +80,8 @@ def cmd_kb(args) -> int:
             app = open_app(_settings_or_exit(), load_knowledge=False)
             from .setup import import_files
             report = import_files(app.repos, load_all(Path(args.data_dir)), force=args.force)
+            if not report.conflicts:       # the next start skips these very files, re-imports any others
+                app.repos.knowledge.record_import(fingerprint(Path(args.data_dir)))
         except InvalidKnowledge as exc:
             for p in exc.problems:
                 print(p)

@@ -33,6 +33,7 @@ from .usage_repositories import (  # noqa: F401 - LoggedQuery is part of this mo
 )
 
 KB_VERSION = "kb_version"
+FILES_IMPORTED = "files_imported"     # knowledge.kbfiles.fingerprint of the files the last clean import read
 
 
 def _upsert(s: Session, model, values: dict, key: str, update: dict) -> None:
@@ -104,6 +105,16 @@ class KnowledgeRepository:
         with self.db.reading() as s:
             row = s.get(KbMetaRow, KB_VERSION)
             return int(row.value) if row else 0
+
+    def imported_fingerprint(self) -> int | None:
+        with self.db.reading() as s:
+            row = s.get(KbMetaRow, FILES_IMPORTED)
+            return int(row.value) if row else None
+
+    def record_import(self, fingerprint: int) -> None:
+        """The files with this fingerprint are in the database: the next start need not read them."""
+        with self.db.transaction() as s:
+            _upsert(s, KbMetaRow, {"key": FILES_IMPORTED, "value": fingerprint}, "key", {"value": fingerprint})
 
     def snapshot(self) -> KnowledgeSnapshot:
         with self.db.reading() as s:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from knowledge.kbfiles import KnowledgeFiles, load_all
+from knowledge.kbfiles import KnowledgeFiles, fingerprint, load_all
 from knowledge.validate import Problem, Validator
 
 from .config import Settings, load_settings
@@ -58,13 +58,26 @@ class App:
             self.stations = LiveStations(self.repos, self.settings.kb_refresh_seconds)
 
 
+def _import_changed_files(repos: Repositories) -> ImportReport | None:
+    """The shipped files, imported unless the last clean import read these very files (then importing
+    again would change nothing). An import that kept an admin's edit over a changed file is not
+    recorded, so the conflict is reported at every start until `kb import --force` or a new edit."""
+    current = fingerprint()
+    if repos.knowledge.imported_fingerprint() == current:
+        return None
+    report = import_files(repos)
+    if not report.conflicts:
+        repos.knowledge.record_import(current)
+    return report
+
+
 def _prepare_database(db: Database, repos: Repositories, load_knowledge: bool) -> ImportReport | None:
     """Migrate and import; a second process doing the same at the same moment makes one of the two
     fail on a duplicate table or row, and that one simply tries again and finds the work done."""
     for attempt in range(4):
         try:
             db.migrate()
-            return import_files(repos) if load_knowledge else None
+            return _import_changed_files(repos) if load_knowledge else None
         except HalfMadeSchema as exc:
             raise SetupError(str(exc)) from None
         except (OperationalError, IntegrityError, ProgrammingError):

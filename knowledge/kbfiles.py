@@ -1,6 +1,7 @@
 """Reading and writing the version-controlled knowledge files under knowledge/data/."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,26 @@ def load_all(data_dir: Path = DATA_DIR) -> KnowledgeFiles:
         except (OSError, UnicodeDecodeError) as exc:
             raise KnowledgeFileError(f"无法读取 {path.name}：{exc}") from None
     return files
+
+
+def fingerprint(data_dir: Path = DATA_DIR) -> int:
+    """A 60-bit digest of every file `load_all` reads and of the code that reads them: a process that
+    finds it already recorded by the last import skips reading, validating and importing the files
+    (most of a one-shot `ask`'s start-up)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    paths = [here / "kbfiles.py", here / "model.py", here / "safe_yaml.py",
+             *(data_dir / n for n in ("sources.yaml", "categories.yaml", "synonyms.yaml")),
+             *sorted((data_dir / "faq").glob("*.yaml")), *sorted((data_dir / "sources").glob("*"))]
+    for path in paths:
+        digest.update(str(path.relative_to(data_dir) if path.is_relative_to(data_dir) else path.name).encode())
+        digest.update(b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+        digest.update(b"\0")
+    return int(digest.hexdigest()[:15], 16)
 
 
 # ------------------------------------------------------------------ export
