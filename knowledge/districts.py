@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,29 @@ def union_of(district: str | None) -> str:
 def aliases() -> dict[str, str]:
     """Every textual alias (lower-case) mapped to the full name, longest first."""
     return {k: v.name for k, v in sorted(_ALIASES.items(), key=lambda kv: -len(kv[0]))}
+
+
+PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.yaml"
+
+
+@lru_cache(maxsize=1)
+def places() -> dict[str, str]:
+    """Places inside a served district (knowledge/data/places.yaml) mapped to its full name, longest first."""
+    from .kbfiles import load_yaml, strip_lines
+
+    data = strip_lines(load_yaml(PLACES_FILE.read_text("utf-8"), PLACES_FILE.name))["places"]
+    found = {str(p): canonical_district(str(d)) for d, names in data.items() for p in names}
+    return dict(sorted(found.items(), key=lambda kv: -len(kv[0])))
+
+
+def place_district(text: str) -> str | None:
+    """The district of a place inside it that the text names ("超山" -> 临平区), when the text names
+    places of one district only and no place the bot does not serve ("宁波杭州湾新区" is not 上虞)."""
+    squashed = re.sub(r"\s+", "", text)
+    named = {d for p, d in places().items() if p in squashed}
+    if len(named) != 1 or any(p in squashed for p in (*_NEIGHBOURS, *_OTHER_CITIES)):
+        return None
+    return named.pop()
 
 
 # Places people may ask about that the bot has no documents for. A question about them must not be

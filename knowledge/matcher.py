@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .districts import DISTRICTS, aliases, homophone_district
+from .districts import DISTRICTS, aliases, homophone_district, place_district
 from .normalize import SynonymMap, base_form, phonetic_code, pinyin_runs_to_code, strip_fillers
 from .phrasing_index import Hit, PhrasingIndex
 
@@ -54,6 +54,11 @@ class TextPreparer:
             if typo:
                 found.append(typo)
                 text = _strip_homophone(text, typo)
+        if not found:
+            # A place inside a district names it too; the place stays in the text (entries name it).
+            inside = place_district(text)
+            if inside:
+                found.append(inside)
         text = strip_fillers(self.synonyms.apply(text))[:MAX_QUERY_CHARS]
         code = self.synonyms.apply_code(pinyin_runs_to_code(text) or phonetic_code(text))
         return Prepared(text, code, tuple(found))
