@@ -59,6 +59,8 @@ WRONG, UNSURE, RIGHT = -3.0, -1.0, 1.0
 L2 = 1.0
 
 
+CASCADE_LEVELS = (0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8)   # tried from the safest down
+
 QUERY_CACHE = ROOT / "data" / "bench-query-vectors.npz"     # questions embedded by earlier fits (not shipped)
 
 
@@ -113,10 +115,10 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
     memo: dict = {}
     retrieve = engine.retrieve
 
-    def cached(q):
-        key = (q.raw, q.user_district, q.named)
+    def cached(q, semantic=True):
+        key = (q.raw, q.user_district, q.named, semantic)
         if key not in memo:
-            memo[key] = retrieve(q)
+            memo[key] = retrieve(q, semantic)
         return memo[key]
 
     engine.retrieve = cached
@@ -204,8 +206,10 @@ def fit_softmax(X: np.ndarray, y: np.ndarray, g: np.ndarray, Z: np.ndarray, l2: 
     return params[:F], float(params[F]), params[F + 1:]
 
 
-def simulate(engine: AnswerEngine, sets: dict[str, list[dict]]) -> dict[str, dict[str, list[int]]]:
-    """Pass counts per set and kind: {set: {kind: [passed, total]}}, and the utility under "_utility"."""
+def simulate(engine: AnswerEngine, sets: dict[str, list[dict]],
+             replies: list | None = None) -> dict[str, dict[str, list[int]]]:
+    """Pass counts per set and kind: {set: {kind: [passed, total]}}, and the utility under "_utility";
+    `replies`, if given, receives every reply's text, in order."""
     out: dict[str, dict[str, list[int]]] = {}
     for name, cases in sets.items():
         per = defaultdict(lambda: [0, 0])
@@ -217,6 +221,8 @@ def simulate(engine: AnswerEngine, sets: dict[str, list[dict]]) -> dict[str, dic
             if case.get("session"):
                 history.append(turn_of(case["q"], answer, 0.0))
             a = answer.to_json()
+            if replies is not None:
+                replies.append(answer.answer)
             ok = labelled.grade(case, a) is None
             k = labelled.kind(case)
             per[k][0] += ok
@@ -334,27 +340,68 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
             utility = sum(per["_utility"][0] for per in res.values())
             if utility > best[0]:
                 best = (utility, trial)
+    if semantic:
+        best = (best[0], replace(best[1], cascade=choose_cascade(engine, best[1], fit_sets)))
     if _VECTORS is not None:
         _VECTORS.save()
     print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
-          f"detail {best[1].detail}, own {best[1].own}, pair {best[1].pair} "
+          f"detail {best[1].detail}, own {best[1].own}, pair {best[1].pair}, cascade {best[1].cascade} "
           f"(utility {best[0]:.1f})")
     return best[1]
+
+
+def choose_cascade(engine: AnswerEngine, model: ModelParams, fit_sets) -> float:
+    """The lowest lexical-only probability from which the hybrid engine may answer without embedding the
+    question and still give every fit-set question the very reply it gives with the embedding: a pure
+    speed-up, not a change of behaviour (the lexical model must be fitted first: engine.params)."""
+    engine.model = replace(model, cascade=2.0)
+    baseline: list[str] = []
+    simulate(engine, fit_sets, baseline)
+    unchanged: list[float] = []
+    for level in CASCADE_LEVELS:
+        engine.model = replace(model, cascade=level)
+        replies: list[str] = []
+        simulate(engine, fit_sets, replies)
+        changed = sum(a != b for a, b in zip(replies, baseline, strict=True))
+        if changed:
+            print(f"    cascade {level}: {changed} replies would change; stopped")
+            break
+        unchanged.append(level)
+    # One step of margin: the lowest level that changes nothing here sits next to one that does, and
+    # questions never seen (held-out) found that edge a step earlier.
+    chosen = unchanged[-2] if len(unchanged) >= 2 else 2.0
+    engine.model = replace(model, cascade=chosen)
+    cases = [c for cs in fit_sets.values() for c in cs]
+    skipped = sum(engine._sure_without_embedding(engine.reader.read(c["q"], c.get("district"))) is not None
+                  for c in cases)
+    print(f"    cascade: lexical-only answers from probability {chosen} on ({skipped}/{len(cases)} fit-set "
+          f"questions need no embedding, every reply unchanged)")
+    return chosen
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true", help="only report how the shipped parameters do")
+    ap.add_argument("--cascade", action="store_true",
+                    help="keep the shipped models, fit only the level at which the embedding is skipped")
     args = ap.parse_args()
     fit_sets = {p.name: labelled.load(p) for p in labelled.FIT_SETS if p.exists()}
     held_out = {p.name: labelled.load(p) for p in labelled.HELD_OUT_SETS if p.exists()}
     if args.check:
         params = DecisionParams.load()
+    elif args.cascade:
+        params = DecisionParams.load()
+        engine = build(True, params)
+        hybrid = replace(params.hybrid, cascade=choose_cascade(engine, params.hybrid, fit_sets))
+        params = DecisionParams(params.version + 1, hybrid, params.lexical, FEATURES, {
+            **params.meta, "cascade_fitted": date.today().isoformat()})
+        params.save()
+        print(f"\nwrote {PARAMS_PATH.relative_to(ROOT)} (version {params.version}, cascade {hybrid.cascade})")
     else:
         zero = ModelParams([0.0] * len(FEATURES), 0.0)
         params = DecisionParams(0, zero, zero)
-        hybrid = fit_mode(True, params, fit_sets)
-        lexical = fit_mode(False, params, fit_sets)
+        lexical = fit_mode(False, params, fit_sets)       # first: the hybrid engine's cascade uses it
+        hybrid = fit_mode(True, DecisionParams(0, zero, lexical), fit_sets)
         old = DecisionParams.load().version if PARAMS_PATH.exists() else 0
         params = DecisionParams(old + 1, hybrid, lexical, FEATURES, {
             "fitted": date.today().isoformat(), "by": "bench/fit_decision.py",

@@ -63,6 +63,8 @@ class ModelParams:
                               # is answered with the best entry from this, led by "资料没有写明…"
     spread: float = 0.5       # no district known: other districts' entries within this share of the best
                               # probability make the question one for each district, not for one
+    cascade: float = 2.0      # hybrid only: a lexical-only decision to answer this sure is taken without
+                              # embedding the question (most of an answer's cost); above 1: never
 
     def probability(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Each candidate's share of the softmax over the candidates and "none of them"."""

@@ -247,15 +247,30 @@ class AnswerEngine:
             if hit is not None:
                 self._decisions.move_to_end(key)
                 return hit
-        retrieval = self.retrieve(q)
-        result = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                        [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
+        result = self._sure_without_embedding(q)
+        if result is None:
+            retrieval = self.retrieve(q)
+            result = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
+                            [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
         if self.decision_cache_size > 0:
             with self._cache_lock:
                 self._decisions[key] = result
                 while len(self._decisions) > self.decision_cache_size:
                     self._decisions.popitem(last=False)
         return result
+
+    def _sure_without_embedding(self, q: Question) -> tuple[Decision, None] | None:
+        """The lexical-only decision, when it answers at least as surely as the fitted `cascade` level
+        (bench/fit_decision.py picks the lowest level that loses nothing on the labelled sets): most
+        plain questions are settled by their words, and embedding the question is most of the cost."""
+        if self.semantic is None or self.model.cascade > 1.0:
+            return None
+        retrieval = self.retrieve(q, semantic=False)
+        decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
+                          [self._categories[c.key] for c in retrieval.candidates], self.params.lexical)
+        if decision.outcome == "answer" and decision.best.prob >= self.model.cascade:
+            return decision, None
+        return None
 
     def _resolve(self, q: Question, history: Sequence[Turn]) -> tuple[Question, tuple, str | None]:
         """The reading of the message to answer: on its own, or against the last turn (knowledge.followup).
@@ -310,15 +325,16 @@ class AnswerEngine:
             return compose.foreign(place)
         return None
 
-    def retrieve(self, q: Question) -> Retrieval:
-        """Both retrievers' candidates for the question, fused, each with both retrievers' evidence."""
+    def retrieve(self, q: Question, semantic: bool = True) -> Retrieval:
+        """Both retrievers' candidates for the question, fused, each with both retrievers' evidence
+        (`semantic=False`: the lexical retriever's alone, as the lexical-only engine finds them)."""
         district = q.district
         allowed = self._masks.get(district) if district else None
         variants = q.variants
         lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = cos_ask = qvec = None
-        if self.semantic is not None:
+        if self.semantic is not None and semantic:
             mask = allowed
             # A long message is also read by its asking clauses alone: the story around them can pull
             # the whole message toward a neighbouring topic. Both readings are embedded in one call.
