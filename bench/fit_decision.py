@@ -115,10 +115,10 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
     memo: dict = {}
     retrieve = engine.retrieve
 
-    def cached(q, semantic=True):
+    def cached(q, semantic=True, lexical=None):
         key = (q.raw, q.user_district, q.named, semantic)
         if key not in memo:
-            memo[key] = retrieve(q, semantic)
+            memo[key] = retrieve(q, semantic, lexical)
         return memo[key]
 
     engine.retrieve = cached

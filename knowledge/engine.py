@@ -247,9 +247,10 @@ class AnswerEngine:
             if hit is not None:
                 self._decisions.move_to_end(key)
                 return hit
-        result = self._sure_without_embedding(q)
+        lexical = self.lexical_hits(q) if self.semantic is not None and self.model.cascade <= 1.0 else None
+        result = self._sure_without_embedding(q, lexical)
         if result is None:
-            retrieval = self.retrieve(q)
+            retrieval = self.retrieve(q, lexical=lexical)
             result = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
                             [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
         if self.decision_cache_size > 0:
@@ -259,13 +260,13 @@ class AnswerEngine:
                     self._decisions.popitem(last=False)
         return result
 
-    def _sure_without_embedding(self, q: Question) -> tuple[Decision, None] | None:
+    def _sure_without_embedding(self, q: Question, lexical: list[dict] | None = None) -> tuple[Decision, None] | None:
         """The lexical-only decision, when it answers at least as surely as the fitted `cascade` level
         (bench/fit_decision.py picks the lowest level that loses nothing on the labelled sets): most
         plain questions are settled by their words, and embedding the question is most of the cost."""
         if self.semantic is None or self.model.cascade > 1.0:
             return None
-        retrieval = self.retrieve(q, semantic=False)
+        retrieval = self.retrieve(q, semantic=False, lexical=lexical)
         decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
                           [self._categories[c.key] for c in retrieval.candidates], self.params.lexical)
         if decision.outcome == "answer" and decision.best.prob >= self.model.cascade:
@@ -325,13 +326,19 @@ class AnswerEngine:
             return compose.foreign(place)
         return None
 
-    def retrieve(self, q: Question, semantic: bool = True) -> Retrieval:
+    def lexical_hits(self, q: Question) -> list[dict]:
+        """The lexical retriever's hits for each reading of the question (whole, focus, asking clauses)."""
+        allowed = self._masks.get(q.district) if q.district else None
+        return [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in q.variants]
+
+    def retrieve(self, q: Question, semantic: bool = True, lexical: list[dict] | None = None) -> Retrieval:
         """Both retrievers' candidates for the question, fused, each with both retrievers' evidence
-        (`semantic=False`: the lexical retriever's alone, as the lexical-only engine finds them)."""
+        (`semantic=False`: the lexical retriever's alone, as the lexical-only engine finds them).
+        `lexical`: lexical_hits(q) already found (the cascade's), not searched again."""
         district = q.district
         allowed = self._masks.get(district) if district else None
         variants = q.variants
-        lexical = [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in variants]
+        lexical = [dict(h) for h in lexical] if lexical is not None else self.lexical_hits(q)
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = cos_ask = qvec = None
         if self.semantic is not None and semantic:
