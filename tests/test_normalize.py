@@ -47,3 +47,20 @@ def test_pinyin_input_is_segmented_and_coded():
     assert split_pinyin("qwertyuiop") is None
     assert pinyin_runs_to_code("tijian") == phonetic_code("体检")
     assert pinyin_runs_to_code("qwerty") is None
+
+
+def test_single_characters_read_the_same_without_pypinyins_phrase_dictionary():
+    """normalize.py loads pypinyin without phrases (a tenth of a one-shot ask); only single characters are
+    converted, and every character the dictionary knows must read the same either way."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib\nfrom pypinyin import Style, lazy_pinyin\nfrom pypinyin.pinyin_dict import pinyin_dict\n"
+              "print(hashlib.sha1('|'.join(lazy_pinyin(chr(c), style=Style.NORMAL)[0] "
+              "for c in sorted(pinyin_dict)).encode()).hexdigest())")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPINYIN_")}
+    with_phrases = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    without = subprocess.run([sys.executable, "-c", script], env={**env, "PYPINYIN_NO_PHRASES": "1"},
+                             capture_output=True, text=True, check=True)
+    assert with_phrases.stdout == without.stdout and len(without.stdout.strip()) == 40
