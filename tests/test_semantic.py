@@ -135,3 +135,23 @@ def test_shipped_seed_covers_every_text_the_engine_embeds(kb_files, vectors):
     counting = Vectorizer(vectors.embedder, vectors.stores)
     AnswerEngine(kb_files.entries(), kb_files.documents, kb_files.synonyms, load_categories(), vectors=counting)
     assert counting.embedded == 0, "knowledge/data/embeddings is stale: run `python run_bot.py kb embed`"
+
+
+def test_a_short_question_is_embedded_on_one_core_a_long_one_or_a_batch_on_all(vectors):
+    if vectors is None:
+        pytest.skip("the embedding model cannot load on this platform")
+    embedder = vectors.embedder
+    if embedder._set_threads is None:
+        pytest.skip("the engine is not built with OpenMP here")
+    calls: list[int] = []
+    real = embedder._set_threads
+    embedder._set_threads = calls.append
+    try:
+        embedder.embed(["体检怎么报名"], QUERY)
+        embedder.embed(["你好，我是拱墅区的快递员，干了五年了，听说工会组织职工体检，想问问我们这种外卖快递的能不能参加"],
+                       QUERY)
+        embedder.embed(["体检", "疗休养"], QUERY)
+    finally:
+        embedder._set_threads = real
+        real(embedder._threads)
+    assert calls == [1, embedder._threads, embedder._threads]
