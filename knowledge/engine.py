@@ -262,8 +262,8 @@ class AnswerEngine:
 
     def _sure_without_embedding(self, q: Question, lexical: list[dict] | None = None) -> tuple[Decision, None] | None:
         """The lexical-only decision, when it answers at least as surely as the fitted `cascade` level
-        (bench/fit_decision.py picks the lowest level that loses nothing on the labelled sets): most
-        plain questions are settled by their words, and embedding the question is most of the cost."""
+        (bench/fit_decision.py --cascade: a step safer than the lowest level at which no labelled reply
+        changes): most plain questions are settled by their words, and embedding them is most of the cost."""
         if self.semantic is None or self.model.cascade > 1.0:
             return None
         retrieval = self.retrieve(q, semantic=False, lexical=lexical)
