@@ -256,9 +256,15 @@ class SemanticIndex:
         out = []
         for j, query in enumerate(queries):
             coarse = scores[:, j]
-            # The k best rows: above a threshold read off a sample (a full partition of 600,000 costs more).
-            threshold = np.quantile(coarse[::29], max(0.0, 1.0 - 2.0 * k / self._used))
-            rows = np.flatnonzero(coarse >= threshold)
+            # The k best rows: above a threshold read off a sample of the rows still in play (masked ones
+            # are -inf), since a full partition of 600,000 costs more.
+            sample = coarse[::29]
+            finite = sample[np.isfinite(sample)]
+            rows = np.zeros(0, dtype=np.int64)
+            if len(finite):
+                in_play = self._used * len(finite) / len(sample)
+                threshold = np.quantile(finite, max(0.0, 1.0 - 2.0 * k / in_play))
+                rows = np.flatnonzero(coarse >= threshold)
             if len(rows) < k:
                 rows = np.argpartition(-coarse, k - 1)[:k]
             elif len(rows) > k:

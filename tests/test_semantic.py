@@ -155,3 +155,30 @@ def test_a_short_question_is_embedded_on_one_core_a_long_one_or_a_batch_on_all(v
         embedder._set_threads = real
         real(embedder._threads)
     assert calls == [1, embedder._threads, embedder._threads]
+
+
+def _unit(rows):
+    return (rows / np.linalg.norm(rows, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def test_a_big_index_finds_what_scoring_every_row_finds_and_follows_edits():
+    """Past EXACT_ROWS the index keeps float16 rows and scans a projection first; it must find the
+    same best keys as the exact index, before and after an edit."""
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((800, 64))
+    keys = np.repeat(np.arange(800), 6)
+    vecs = _unit(centres[keys] + 0.4 * rng.standard_normal((len(keys), 64)))
+    big, exact = SemanticIndex(list(keys), vecs, exact_rows=0), SemanticIndex(list(keys), vecs)
+    assert not big.exact and exact.exact
+    queries = [_unit(vecs[i] + 0.05 * rng.standard_normal(64)) for i in range(0, len(keys), 97)]
+    for q in queries:
+        found, truth = big.search(q, limit=3), exact.search(q, limit=3)
+        assert found[0].key == truth[0].key and abs(found[0].cosine - truth[0].cosine) < 1e-2
+    moved = _unit(queries[0] + 0.01 * rng.standard_normal(64))[None, :]
+    for index in (big, exact):
+        index.update(799, moved)                  # an edited entry now closest to the first query
+        index.remove(truth_key := exact.search(queries[1], limit=1)[0].key)
+    assert big.search(queries[0], limit=1)[0].key == 799 == exact.search(queries[0], limit=1)[0].key
+    assert truth_key not in {h.key for h in big.search(queries[1], limit=10)}
+    mask = big.mask_of(range(400))
+    assert all(h.key < 400 for h in big.search(queries[2], mask, limit=10))
