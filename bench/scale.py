@@ -122,8 +122,7 @@ def embedding_ms(engine: AnswerEngine, qs: list[str]) -> float:
     (a long message is read whole and by its asking clauses). The same at any knowledge-base size."""
     samples = []
     for q in qs[:: max(1, len(qs) // 20)][:20]:
-        r = engine.reader.read(q)
-        texts = [r.semantic_text, r.asking_semantic_text] if r.asking_semantic_text else [r.semantic_text]
+        texts = engine.reader.read(q).semantic_texts
         t0 = time.perf_counter()
         engine.vectors.embedder.embed(texts, QUERY)
         samples.append((time.perf_counter() - t0) * 1000)

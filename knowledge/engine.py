@@ -22,7 +22,7 @@ import numpy as np
 from . import aspects, compose, followup
 from .answer import BOT_CATEGORY, HOTLINE, Answer, SourceCitation, Suggestion, tidy, where_to_ask
 from .conversation import Turn
-from .decision import Decision, DecisionParams, decide
+from .decision import Decision, DecisionParams, ModelParams, decide
 from .districts import DISTRICTS, canonical_district, foreign_place
 from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
@@ -88,7 +88,7 @@ class AnswerEngine:
         def per_key():
             for i, e in enumerate(self._slots):
                 phrasings, context = self._prepared(e, memo)
-                prepared.append(phrasings[len(phrasings) - len(e.keywords):])
+                prepared.append(_keyword_part(phrasings, e))
                 yield i, phrasings, context
         self.index = PhrasingIndex.by_key(per_key(), background=self.passages.prepared_sentences())
         memo.clear()
@@ -208,7 +208,7 @@ class AnswerEngine:
                 else:
                     self._unfile(key, self.by_id[e.id])
                 self._slots[key] = self.by_id[e.id] = e
-                self._file(key, e, phrasings[len(phrasings) - len(e.keywords):])
+                self._file(key, e, _keyword_part(phrasings, e))
                 self.index.update(key, phrasings, context)
                 if vecs is not None:
                     self.semantic.update(key, vecs[0])
@@ -247,12 +247,11 @@ class AnswerEngine:
             if hit is not None:
                 self._decisions.move_to_end(key)
                 return hit
-        lexical = self.lexical_hits(q) if self.semantic is not None and self.model.cascade <= 1.0 else None
+        lexical = self.lexical_hits(q) if self._cascading else None
         result = self._sure_without_embedding(q, lexical)
         if result is None:
             retrieval = self.retrieve(q, lexical=lexical)
-            result = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                            [self._categories[c.key] for c in retrieval.candidates], self.model), retrieval.vector
+            result = self._decision(q, retrieval, self.model), retrieval.vector
         if self.decision_cache_size > 0:
             with self._cache_lock:
                 self._decisions[key] = result
@@ -260,15 +259,23 @@ class AnswerEngine:
                     self._decisions.popitem(last=False)
         return result
 
+    @property
+    def _cascading(self) -> bool:
+        return self.semantic is not None and self.model.cascade <= 1.0
+
+    def _decision(self, q: Question, retrieval: Retrieval, model: ModelParams) -> Decision:
+        cands = retrieval.candidates
+        return decide(q, cands, [self._districts[c.key] for c in cands], [self._categories[c.key] for c in cands],
+                      model)
+
     def _sure_without_embedding(self, q: Question, lexical: list[dict] | None = None) -> tuple[Decision, None] | None:
         """The lexical-only decision, when it answers at least as surely as the fitted `cascade` level
         (bench/fit_decision.py --cascade: a step safer than the lowest level at which no labelled reply
         changes): most plain questions are settled by their words, and embedding them is most of the cost."""
-        if self.semantic is None or self.model.cascade > 1.0:
+        if not self._cascading:
             return None
         retrieval = self.retrieve(q, semantic=False, lexical=lexical)
-        decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                          [self._categories[c.key] for c in retrieval.candidates], self.params.lexical)
+        decision = self._decision(q, retrieval, self.params.lexical)
         if decision.outcome == "answer" and decision.best.prob >= self.model.cascade:
             return decision, None
         return None
@@ -345,8 +352,7 @@ class AnswerEngine:
             mask = allowed
             # A long message is also read by its asking clauses alone: the story around them can pull
             # the whole message toward a neighbouring topic. Both readings are embedded in one call.
-            texts = [q.semantic_text, q.asking_semantic_text] if q.asking_semantic_text else [q.semantic_text]
-            qvec, avec = (*self.vectors.queries(texts), None)[:2]
+            qvec, avec = (*self.vectors.queries(q.semantic_texts), None)[:2]
             asked = [qvec] if avec is None else [qvec, avec]
             hits = self.semantic.search_many(asked, mask, [SEMANTIC_LIMIT, ASKING_LIMIT][:len(asked)])
             keys = list(dict.fromkeys([*keys, *(h.key for found in hits for h in found)]))
@@ -532,12 +538,15 @@ class AnswerEngine:
         q = self.reader.read(text, district)
         if not q.full.code:
             return []
-        retrieval = self.retrieve(q)
-        decision = decide(q, retrieval.candidates, [self._districts[c.key] for c in retrieval.candidates],
-                          [self._categories[c.key] for c in retrieval.candidates], self.model)
+        decision = self._decision(q, self.retrieve(q), self.model)
         return [self._slots[c.key] for c in decision.ranked[:limit] if c.prob >= self.model.suggest]
 
     @staticmethod
     def _visible_in(entry_district: str | None, district: str | None) -> bool:
         district = canonical_district(district)
         return district is None or entry_district in (None, district)
+
+
+def _keyword_part(phrasings: list[Prepared], e: FaqEntry) -> list[Prepared]:
+    """An entry's keywords among its prepared phrasings (AnswerEngine._prepared puts them last)."""
+    return phrasings[len(phrasings) - len(e.keywords):]

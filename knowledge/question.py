@@ -72,6 +72,11 @@ class Question:
         return ("，".join(c.text for c in kept) or self.read.clean)[:SEMANTIC_CHARS]
 
     @property
+    def semantic_texts(self) -> list[str]:
+        """Every reading the embedding model gets: the message, and a long one's asking clauses."""
+        return [self.semantic_text, self.asking_semantic_text] if self.asking_semantic_text else [self.semantic_text]
+
+    @property
     def asking_semantic_text(self) -> str:
         """The asking clauses alone, a second reading of a long message ("" when the message is short
         or all of it asks)."""
