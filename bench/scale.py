@@ -118,11 +118,11 @@ def latency(engine: AnswerEngine, qs: list[str], rounds: int = 3) -> tuple[float
 
 
 def embedding_ms(engine: AnswerEngine, qs: list[str]) -> float:
-    """What embedding a question costs (median over 20): the texts the engine embeds for it, in one call
-    (a long message is read whole and by its asking clauses). The same at any knowledge-base size."""
+    """What embedding a question costs (median over 20): the text the engine embeds for it. The same at
+    any knowledge-base size."""
     samples = []
     for q in qs[:: max(1, len(qs) // 20)][:20]:
-        texts = engine.reader.read(q).semantic_texts
+        texts = [engine.reader.read(q).semantic_text]
         t0 = time.perf_counter()
         engine.vectors.embedder.embed(texts, QUERY)
         samples.append((time.perf_counter() - t0) * 1000)

@@ -26,7 +26,7 @@ PARAMS_PATH = Path(__file__).resolve().parent / "data" / "decision.json"
 
 FEATURES = (
     "lex", "cov", "lex_gap", "lex_top", "lex_ask", "lex_ask_gap", "lex_last", "lex_last_gap",
-    "cos", "cos_gap", "cos_ans", "cos_ans_gap", "cos_ask", "cos_ask_gap", "sem_top", "rrf",
+    "cos", "cos_gap", "cos_ans", "cos_ans_gap", "sem_top", "rrf",
     "keyword", "general", "general_nodistrict", "specific_nodistrict", "own_district", "theme",
     "long", "long_cos", "long_cov", "short",
 )
@@ -115,7 +115,6 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
     max_lex = max(c.lex for c in candidates)
     max_cos = max(c.cos for c in candidates)
     max_ans = max(c.cos_ans for c in candidates)
-    max_ask = max(c.cos_ask for c in candidates)
     max_lex_ask = max(c.lex_ask for c in candidates)
     max_lex_last = max(c.lex_last for c in candidates)
     nodistrict = question.district is None
@@ -130,7 +129,6 @@ def feature_matrix(question: Question, candidates: list[Candidate], districts: l
             c.lex_last, c.lex_last - max_lex_last,
             cos, (c.cos - max_cos) / COS_SCALE, (c.cos_ans - COS_CENTRE) / COS_SCALE if c.cos_ans else 0.0,
             (c.cos_ans - max_ans) / COS_SCALE,
-            (c.cos_ask - COS_CENTRE) / COS_SCALE if c.cos_ask else 0.0, (c.cos_ask - max_ask) / COS_SCALE,
             1.0 if c.sem_rank == 0 else 0.0, 10.0 * c.rrf, c.keyword,
             general, general * nodistrict, (1.0 - general) * nodistrict,
             1.0 if district is not None and district == question.district else 0.0,

@@ -40,7 +40,6 @@ __all__ = ["HOTLINE", "BOT_CATEGORY", "Answer", "AnswerEngine", "SourceCitation"
 DECISION_CACHE = 4096    # readings whose decision is kept (see AnswerEngine.__init__)
 LEXICAL_LIMIT = 12       # candidates each lexical variant contributes
 SEMANTIC_LIMIT = 10      # candidates the semantic retriever contributes
-ASKING_LIMIT = 5         # … and from a long message's asking clauses alone
 MIN_SYLLABLES = 2        # "好", "123456": under two syllables is never a confident question
 BARE_SYLLABLES = 3       # a message this short with no topic of its own is read against the last turn
 NEW_PART_COVERAGE = 0.75 # a follow-up's reading must explain this much of what the follow-up adds
@@ -347,25 +346,19 @@ class AnswerEngine:
         variants = q.variants
         lexical = [dict(h) for h in lexical] if lexical is not None else self.lexical_hits(q)
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
-        cos = cos_ans = cos_ask = qvec = None
+        cos = cos_ans = qvec = None
         if self.semantic is not None and semantic:
-            mask = allowed
-            # A long message is also read by its asking clauses alone: the story around them can pull
-            # the whole message toward a neighbouring topic. Both readings are embedded in one call.
-            qvec, avec = (*self.vectors.queries(q.semantic_texts), None)[:2]
-            asked = [qvec] if avec is None else [qvec, avec]
-            hits = self.semantic.search_many(asked, mask, [SEMANTIC_LIMIT, ASKING_LIMIT][:len(asked)])
-            keys = list(dict.fromkeys([*keys, *(h.key for found in hits for h in found)]))
+            qvec = self.vectors.query(q.semantic_text)
+            hits = self.semantic.search(qvec, allowed, SEMANTIC_LIMIT)
+            keys = list(dict.fromkeys([*keys, *(h.key for h in hits)]))
             # Every candidate's cosines (a small index computes them for all keys at once).
             cos = self.semantic.key_cosines(qvec, keys)
             cos_ans = self._answer_index.key_cosines(qvec, keys)
-            if avec is not None:
-                cos_ask = self.semantic.key_cosines(avec, keys)
         for v, hits in zip(variants, lexical, strict=True):        # every candidate scored by every variant
             missing = [k for k in keys if k not in hits]
             if missing:
                 hits.update(self.index.score(v, missing))
-        candidates = fuse(best_lexical(lexical), cos, cos_ans, keys, cos_ask)
+        candidates = fuse(best_lexical(lexical), cos, cos_ans, keys)
         asking = next((hits for v, hits in zip(variants, lexical, strict=True) if v.code == q.asking.code), None)
         last = self.index.score(q.last, [c.key for c in candidates]) if q.last is not q.asking else None
         for c in candidates:

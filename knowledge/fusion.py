@@ -26,7 +26,6 @@ class Candidate:
     lex_rank: int = NO_RANK   # rank in the lexical list (0 = best)
     cos: float = 0.0          # best cosine between the question and the key's phrasings
     cos_ans: float = 0.0      # cosine between the question and the key's answer
-    cos_ask: float = 0.0      # best cosine between the asking clauses alone and the key's phrasings
     lex_ask: float = 0.0      # lexical score of the asking clauses alone (a short question: all of it)
     lex_last: float = 0.0     # lexical score of the last asking clause alone (likewise)
     keyword: float = 0.0      # the question names one of the key's keywords: 1 / how many keys share it
@@ -54,7 +53,7 @@ def best_lexical(hit_lists: list[dict[int, Hit]]) -> dict[int, Hit]:
 
 
 def fuse(lexical: dict[int, Hit], cos: np.ndarray | None, cos_ans: np.ndarray | None,
-         keys: list[int], cos_ask: np.ndarray | None = None) -> list[Candidate]:
+         keys: list[int]) -> list[Candidate]:
     """One candidate per key, with both retrievers' evidence, in reciprocal-rank-fusion order."""
     lex_order = sorted(lexical.values(), key=lambda h: -h.score)
     lex_rank = {h.key: i for i, h in enumerate(lex_order)}
@@ -72,7 +71,6 @@ def fuse(lexical: dict[int, Hit], cos: np.ndarray | None, cos_ans: np.ndarray | 
             lex_rank=lex_rank.get(key, NO_RANK),
             cos=float(cos[key]) if cos is not None else 0.0,
             cos_ans=float(cos_ans[key]) if cos_ans is not None else 0.0,
-            cos_ask=float((cos_ask if cos_ask is not None else cos)[key]) if cos is not None else 0.0,
             sem_rank=sem_rank.get(key, NO_RANK),
             phrasing=h.phrasing if h else "",
         ))

@@ -65,24 +65,14 @@ class Question:
     def semantic_text(self) -> str:
         """What the embedding model reads: the message without greetings and thanks, at most
         SEMANTIC_CHARS characters. The model's cost grows with length, so a long message drops its
-        self-introduction first ("我是…干了五年了"), then its tail is cut."""
+        self-introduction first ("我是…干了五年了"), then its tail is cut. One reading only: a second
+        one of a long message's asking clauses alone changed 5 of 154 labelled long messages' replies
+        and no grade, and cost a third more time (bench/engine_latency.py); the lexical matcher
+        still reads the asking clauses apart."""
         kept = [c for c in self.read.clauses if c.role not in ("greeting", "thanks")]
         while len("，".join(c.text for c in kept)) > SEMANTIC_CHARS and any(c.role == "intro" for c in kept):
             kept.remove(next(c for c in kept if c.role == "intro"))
         return ("，".join(c.text for c in kept) or self.read.clean)[:SEMANTIC_CHARS]
-
-    @property
-    def semantic_texts(self) -> list[str]:
-        """Every reading the embedding model gets: the message, and a long one's asking clauses."""
-        return [self.semantic_text, self.asking_semantic_text] if self.asking_semantic_text else [self.semantic_text]
-
-    @property
-    def asking_semantic_text(self) -> str:
-        """The asking clauses alone, a second reading of a long message ("" when the message is short
-        or all of it asks)."""
-        if not (self.read.is_long and self.asking.text and self.asking is not self.focus):
-            return ""
-        return self.read.asking()[:SEMANTIC_CHARS]
 
     @property
     def length(self) -> int:

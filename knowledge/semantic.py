@@ -223,7 +223,7 @@ class SemanticIndex:
 
     def search_many(self, queries: list[np.ndarray], allowed: np.ndarray | None,
                     limits: list[int]) -> list[list[SemanticHit]]:
-        """`search` for several questions (a message and its asking clauses): one scan of a big index."""
+        """`search` for several questions: one scan of a big index."""
         if not len(self):
             return [[] for _ in queries]
         if allowed is not None and len(allowed) < self.n_keys:
