@@ -56,6 +56,10 @@ class Retrieval:
     vector: np.ndarray | None = None      # the question's embedding, when the semantic retriever is on
 
 
+def _by_id(entry: FaqEntry) -> str:
+    return entry.id
+
+
 class AnswerEngine:
     """An index over one version of the knowledge base; `apply` moves it to the next version in place."""
 
@@ -340,11 +344,13 @@ class AnswerEngine:
     def retrieve(self, q: Question, semantic: bool = True, lexical: list[dict] | None = None) -> Retrieval:
         """Both retrievers' candidates for the question, fused, each with both retrievers' evidence
         (`semantic=False`: the lexical retriever's alone, as the lexical-only engine finds them).
-        `lexical`: lexical_hits(q) already found (the cascade's), not searched again."""
+        `lexical`: lexical_hits(q) already found (the cascade's), not searched again; every candidate's
+        score by every reading is added to it in place, so the cascade's are not computed twice."""
         district = q.district
         allowed = self._masks.get(district) if district else None
         variants = q.variants
-        lexical = [dict(h) for h in lexical] if lexical is not None else self.lexical_hits(q)
+        if lexical is None:
+            lexical = self.lexical_hits(q)
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = qvec = None
         if self.semantic is not None and semantic:
@@ -378,13 +384,19 @@ class AnswerEngine:
         best = decision.best
         district = q.district
         score = 100 * best.prob if best else 0.0
-        passage = self.passages.best(q.focus if q.read.is_long else q.full, district, vector)
+
+        def best_passage():
+            return self.passages.best(q.focus if q.read.is_long else q.full, district, vector)
+
         if decision.outcome == "answer" and syllables(q.full.code) >= MIN_SYLLABLES:
             entry = self._slots[best.key]
             own = self._own_instead(q, ranked)
             if own is not None:
                 best, entry = own, self._slots[own.key]
-            if passage is not None and passage.document.id in self._uncited_documents \
+            uncited = self._uncited_documents
+            # Only a document no entry cites can beat an entry: with none, its sentences are not searched.
+            passage = best_passage() if uncited else None
+            if passage is not None and passage.document.id in uncited \
                     and passage.coverage >= best.cov + NEWER_DOCUMENT_MARGIN:
                 # A newer document names what the question asks and the entry does not ("骑手暖心驿站").
                 return compose.from_passage(passage.document, passage.sentence, passage.score, district,
@@ -396,6 +408,7 @@ class AnswerEngine:
             if second is not None:
                 return self._entry_answer(entry, score, district, ranked, aspect, self._slots[second.key])
             return self._entry_answer(entry, score, district, ranked, aspect)
+        passage = best_passage()
         if passage is not None:
             suggestions = [compose.suggestion(self._slots[c.key]) for c in ranked[:3] if c.prob >= self.model.suggest]
             return compose.from_passage(passage.document, passage.sentence, passage.score, district, suggestions)
@@ -517,10 +530,19 @@ class AnswerEngine:
     def entries_in(self, category: str, district: str | None = None, first: int | None = None) -> list[FaqEntry]:
         """A category's entries for a district, general ones first; `first`: only that many (a big base)."""
         with self._rw.reading():
-            items = [self._slots[k] for (c, d), keys in self._by_group.items()
-                     if c == category and self._visible_in(d, district) for k in keys]
-            order = lambda e: (e.district is not None, e.district or "", e.id)  # noqa: E731
-            return sorted(items, key=order) if first is None else heapq.nsmallest(first, items, key=order)
+            groups = sorted(((d, keys) for (c, d), keys in self._by_group.items()
+                             if c == category and self._visible_in(d, district) and keys),
+                            key=lambda g: (g[0] is not None, g[0] or ""))   # general first, then by district
+            out: list[FaqEntry] = []
+            for _, keys in groups:                              # a big base: stop once `first` are found
+                items = [self._slots[k] for k in keys]
+                if first is None:
+                    out.extend(sorted(items, key=_by_id))
+                else:
+                    out.extend(heapq.nsmallest(first - len(out), items, key=_by_id))
+                    if len(out) >= first:
+                        break
+            return out
 
     def search_entries(self, text: str, district: str | None = None, limit: int = 10) -> list[FaqEntry]:
         """Entries for an inline query or an admin search, best first (no threshold)."""

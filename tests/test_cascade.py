@@ -53,6 +53,16 @@ def test_a_chatty_message_is_still_embedded(engines):
     assert on.vectors.asked
 
 
+def test_the_semantic_retrieval_reuses_the_cascades_lexical_scores_exactly(engines):
+    on, _ = engines
+    for q in latency_questions()["chatty"][::6]:
+        question = on.reader.read(q)
+        fresh = on.retrieve(question).candidates
+        hits = on.lexical_hits(question)
+        on.retrieve(question, semantic=False, lexical=hits)        # the cascade's step fills `hits`
+        assert on.retrieve(question, lexical=hits).candidates == fresh, q
+
+
 def test_the_cascade_changes_no_reply(engines):
     on, off = engines
     sets = latency_questions()

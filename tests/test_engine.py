@@ -111,6 +111,20 @@ def test_answer_entry_and_browsing(engine):
     assert all(e.district in (None, "临平区") and e.category == name for e in engine.entries_in(name, "临平区"))
 
 
+@pytest.mark.parametrize("district", [None, "临平区", "建德市"])
+def test_a_categorys_entries_come_general_first_then_by_district_and_id_and_first_n_is_their_head(engine,
+                                                                                                   district):
+    for category in {e.category for e in engine.entries}:
+        every = engine.entries_in(category, district)
+        visible = [e for e in engine.entries if e.category == category and (
+            district is None or e.district in (None, district))]
+        assert [e.id for e in every] == [e.id for e in sorted(
+            visible, key=lambda e: (e.district is not None, e.district or "", e.id))]
+        for first in (1, 2, 7, len(every) + 1):
+            assert [e.id for e in engine.entries_in(category, district, first=first)] == \
+                [e.id for e in every[:first]]
+
+
 def test_related_questions_exclude_the_answer_itself(engine):
     a = engine.answer("上虞妈咪小屋")
     assert a.matched
