@@ -34,6 +34,7 @@ from bot.live_knowledge import load_categories  # noqa: E402
 from knowledge.answer import tidy  # noqa: E402
 from knowledge.embedding import PASSAGE, QUERY, SeedVectors, Vectorizer, load_embedder, seed_path, text_key  # noqa: E402
 from knowledge.engine import AnswerEngine  # noqa: E402
+from knowledge.indexing import settle_heap  # noqa: E402
 from knowledge.kbfiles import load_all  # noqa: E402
 
 NOISE = 0.3          # norm of the noise added to a unit vector
@@ -183,6 +184,7 @@ def run(mode: str, n: int) -> dict:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     engine = AnswerEngine(entries, files.documents, files.synonyms, cats, vectors=vectors, decision_cache=0)
+    settle_heap(len(entries))           # as the bot does after a build (bot.live_knowledge)
     build = time.perf_counter() - t0
     sets = latency_questions()
     out = {"mode": mode, "entries": n, "build_s": build, "rss_before_mb": rss_before,

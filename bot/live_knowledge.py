@@ -12,6 +12,7 @@ import time
 
 from knowledge.embedding import Vectorizer, default_vectorizer
 from knowledge.engine import AnswerEngine
+from knowledge.indexing import settle_heap
 from knowledge.kbfiles import DATA_DIR, load_yaml, strip_lines
 
 from .embedding_store import EmbeddingStore
@@ -67,6 +68,7 @@ class LiveKnowledge:
                  snap.version, len(snap.entries), engine.semantic is not None,
                  (vectors.embedded - embedded) if vectors else 0, (time.perf_counter() - t0) * 1000)
         self._engine = engine
+        settle_heap(len(snap.entries))
         self._checked_at = time.monotonic()
         return engine
 
