@@ -88,9 +88,8 @@ class E5Embedder:
             if self._set_threads is not None:
                 serial = len(texts) == 1 and self._model.token_count(texts[0], role == QUERY) <= SERIAL_TOKENS
                 self._set_threads(1 if serial else self._threads)
-            # Several texts go in one call: the engine runs them side by side, one core each, which for
-            # a chatty message's two readings is faster than two calls that each wake every core.
-            # The vectors are the same as one text at a time.
+            # Several texts go in one call: the engine runs them side by side, one core each (a build's
+            # phrasings). The vectors are the same as one text at a time.
             out = self._model.encode(list(texts), role == QUERY)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
 
