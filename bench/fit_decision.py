@@ -115,10 +115,10 @@ def build(semantic: bool, params: DecisionParams) -> AnswerEngine:
     memo: dict = {}
     retrieve = engine.retrieve
 
-    def cached(q, semantic=True, lexical=None):
+    def cached(q, semantic=True, lexical=None, semantic_hits=None):
         key = (q.raw, q.user_district, q.named, semantic)
         if key not in memo:
-            memo[key] = retrieve(q, semantic, lexical)
+            memo[key] = retrieve(q, semantic, lexical, semantic_hits)
         return memo[key]
 
     engine.retrieve = cached
