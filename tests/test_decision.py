@@ -87,3 +87,16 @@ def test_parameters_fitted_for_other_features_are_refused(tmp_path):
     path.write_text(json.dumps(data), "utf-8")
     with pytest.raises(ValueError, match="fit_decision"):
         DecisionParams.load(path)
+
+
+def test_the_fitting_scripts_engine_answers_as_the_shipped_one(engine, vectors):
+    """bench/fit_decision.py wraps the engine's retrieval (memoised); the wrapper must keep up with it."""
+    if vectors is None:
+        pytest.skip("the embedding model cannot load on this platform")
+    from bench import fit_decision, labelled
+    fitting = fit_decision.build(True, DecisionParams.load())
+    cases = [c for c in labelled.load(labelled.DATA / "chat_questions.jsonl") if not c.get("history")][::15]
+    for case in cases:
+        mine = fitting.answer(case["q"], case.get("district"))
+        assert mine.answer == engine.answer(case["q"], case.get("district")).answer, case["q"]
+    assert fit_decision.simulate(fitting, {"chat": cases})["chat"]
