@@ -3,6 +3,7 @@
 
     python bench/fit_decision.py            # fit, print the reliability table, write the file
     python bench/fit_decision.py --check    # only print how the shipped file does on every set
+    python bench/fit_decision.py --thresholds  # keep the models, search the finer thresholds again
 
 What it does:
 1. Runs both retrievers on every labelled question (bench/labelled.py: FIT_SETS) and labels each
@@ -325,10 +326,27 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
     print(f"    none-of-them: {b:+.3f} "
           + " ".join(f"{n} {x:+.3f}" for n, x in zip(QUESTION_FEATURES, u, strict=True)))
     print(f"    topic: {tb:+.3f} " + " ".join(f"{n} {x:+.3f}" for n, x in zip(TOPIC_FEATURES, tw, strict=False)))
-    # Coordinate search: the thresholds that matter most first, then the finer ones given those.
-    best = (float("-inf"), replace(model, spread=0.5, detail=0.2, own=0.3))
-    stages = ({"answer": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), "topic": (0.3, 0.5), "pair": (0.0, 0.4, 0.6)},
-              {"spread": (0.5, 0.7), "detail": (0.2, 0.3), "own": (0.3, 0.6)})
+    best = search_thresholds(engine, replace(model, spread=0.5, detail=0.2, own=0.0), fit_sets, STAGES)
+    if semantic:
+        best = (best[0], replace(best[1], cascade=choose_cascade(engine, best[1], fit_sets)))
+    if _VECTORS is not None:
+        _VECTORS.save()
+    print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
+          f"detail {best[1].detail}, own {best[1].own}, pair {best[1].pair}, cascade {best[1].cascade} "
+          f"(utility {best[0]:.1f})")
+    return best[1]
+
+
+# Coordinate search: the thresholds that matter most first, then the finer ones given those. In each grid
+# the first value is kept on a tie: `own` 0.0 is the rule of the issue (a district's own entry always beats
+# the cross-district overview, when the district is known) unless labelled questions say otherwise.
+STAGES = ({"answer": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5), "topic": (0.3, 0.5), "pair": (0.0, 0.4, 0.6)},
+          {"spread": (0.5, 0.7), "detail": (0.2, 0.3), "own": (0.0, 0.3, 0.6)})
+
+
+def search_thresholds(engine: AnswerEngine, model: ModelParams, fit_sets, stages) -> tuple[float, ModelParams]:
+    """The thresholds of `stages` with the most utility on the fit sets, the model's weights kept."""
+    best = (float("-inf"), model)
     for stage in stages:
         names = list(stage)
         start = best[1]
@@ -340,14 +358,8 @@ def fit_mode(semantic: bool, params: DecisionParams, fit_sets: dict[str, list[di
             utility = sum(per["_utility"][0] for per in res.values())
             if utility > best[0]:
                 best = (utility, trial)
-    if semantic:
-        best = (best[0], replace(best[1], cascade=choose_cascade(engine, best[1], fit_sets)))
-    if _VECTORS is not None:
-        _VECTORS.save()
-    print(f"    thresholds: answer {best[1].answer}, topic {best[1].topic}, spread {best[1].spread}, "
-          f"detail {best[1].detail}, own {best[1].own}, pair {best[1].pair}, cascade {best[1].cascade} "
-          f"(utility {best[0]:.1f})")
-    return best[1]
+    engine.model = best[1]
+    return best
 
 
 def choose_cascade(engine: AnswerEngine, model: ModelParams, fit_sets) -> float:
@@ -384,11 +396,24 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="only report how the shipped parameters do")
     ap.add_argument("--cascade", action="store_true",
                     help="keep the shipped models, fit only the level at which the embedding is skipped")
+    ap.add_argument("--thresholds", action="store_true",
+                    help="keep the shipped models and their main thresholds, search only the finer ones again")
     args = ap.parse_args()
     fit_sets = {p.name: labelled.load(p) for p in labelled.FIT_SETS if p.exists()}
     held_out = {p.name: labelled.load(p) for p in labelled.HELD_OUT_SETS if p.exists()}
     if args.check:
         params = DecisionParams.load()
+    elif args.thresholds:
+        params = DecisionParams.load()
+        fitted = {}
+        for semantic, model in ((False, params.lexical), (True, params.hybrid)):
+            utility, fitted[semantic] = search_thresholds(build(semantic, params), model, fit_sets, STAGES[1:])
+            print(f"[{'hybrid' if semantic else 'lexical'}] spread {fitted[semantic].spread}, detail "
+                  f"{fitted[semantic].detail}, own {fitted[semantic].own} (utility {utility:.1f})")
+        params = DecisionParams(params.version + 1, fitted[True], fitted[False], FEATURES, {
+            **params.meta, "thresholds_fitted": date.today().isoformat()})
+        params.save()
+        print(f"\nwrote {PARAMS_PATH.relative_to(ROOT)} (version {params.version})")
     elif args.cascade:
         params = DecisionParams.load()
         engine = build(True, params)

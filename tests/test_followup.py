@@ -31,6 +31,15 @@ def test_readings_write_the_follow_up_out_against_the_last_turn():
     assert readings("本科呢", last) == ["读大专有补贴吗，本科", "学历提升，本科"]
 
 
+@pytest.mark.parametrize("follow_up", ["那富阳呢", "富阳的呢"])
+def test_another_district_is_answered_from_that_districts_own_entry_not_the_overview(engine, follow_up):
+    # 富阳 has its own 体检 entry; the cross-district overview (which leads with 拱墅) is not the answer.
+    first, second = converse(engine, "临平免费体检名额", follow_up)
+    assert first.faq_id == "linping.health-check.quota"
+    assert second.district == "富阳区" and second.continued
+    assert second.faq_id == "fuyang.health-check.free"
+
+
 def test_another_district_for_the_same_topic(engine):
     first, second = converse(engine, "临平读大专的职工，工会准备补助多少人", "那建德呢")
     assert first.district == "临平区" and "2000" in first.answer
