@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from .model import FaqEntry
 
 BLOCK = 8192
 SETTLE_ENTRIES = 10_000      # from this size a build settles the heap (settle_heap)
+SWITCH_INTERVAL = 0.001      # seconds; the GIL's switch interval once side work runs (side_pool)
 
 
 class Blocks:
@@ -85,10 +87,16 @@ _SIDE_LOCK = threading.Lock()
 
 
 def side_pool() -> ThreadPoolExecutor:
-    """The process's threads for work an answer starts ahead and waits for (AnswerEngine._decide)."""
+    """The process's threads for work an answer starts ahead and waits for (AnswerEngine._decide).
+
+    The side work is a dozen numpy steps, each taking the GIL back from the answering thread, which
+    gives it up only every switch interval (5 ms by default): 1 ms there took chatty messages at
+    100,000 entries from p50/p99 33.7/54.5 to 32.0/47.8 ms (the same run, one after the other 38.3/86.8).
+    Set when the first side work starts, so a process with a small index keeps the default."""
     global _SIDE
     with _SIDE_LOCK:
         if _SIDE is None:
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
             _SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="semantic-retrieval")
         return _SIDE
 

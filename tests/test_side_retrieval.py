@@ -2,6 +2,7 @@
 the same replies as one after the other, and nothing left running once the answer is given."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -82,3 +83,9 @@ def test_side_work_is_finished_before_the_answer_returns_even_when_unused(big, m
     returned = time.perf_counter()
     assert a.matched
     assert done and done[0] <= returned          # an edit may follow the answer: nothing still reads the index
+
+
+def test_side_work_gets_the_gil_back_within_a_millisecond(big):
+    from knowledge.indexing import SWITCH_INTERVAL
+    big.answer(latency_questions()["chatty"][0])
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL
