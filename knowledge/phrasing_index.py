@@ -3,9 +3,10 @@
 Scores are exactly those of the original dict-of-sets index (see matcher.py for what they mean).
 What changed is the storage: per key, its phrasings' codes and texts are kept as two joined strings
 and its answer/quote codes by reference, instead of a Python object and two frozensets per
-phrasing; postings are `array('i')` (4 bytes a key, not a list of int objects). The sets a
-score needs are rebuilt for the few keys a question touches (at most MAX_CANDIDATES) and kept in a
-small cache. Weights follow from document frequencies, so an edit (`update`, `remove`) adjusts
+phrasing; postings are `array('i')` (4 bytes a key, not a list of int objects). A candidate's
+coverage is read off those strings (substring tests); the sets the finer scores need are rebuilt for
+the keys compared one by one (EXACT_KEYS) and kept in a small cache, which later questions' coverage
+uses too. Weights follow from document frequencies, so an edit (`update`, `remove`) adjusts
 the counts and postings of one key and drops the cache: no rebuild, same scores as a rebuild.
 """
 from __future__ import annotations
@@ -32,7 +33,6 @@ CONTEXT_CREDIT = 0.6           # a question word found only in the answer/quote 
 KEY_CACHE = 4096               # keys whose sets are kept between questions
 NUMPY_KEYS = 20_000            # from this many keys, candidates are accumulated with numpy (same result)
 SEP = "\x1f"                   # joins a key's phrasings (never in a normalised text or a code)
-_EMPTY: frozenset[str] = frozenset()
 
 
 def _bigrams(code: str) -> set[str]:
@@ -56,23 +56,28 @@ class _Key:
 
 
 class _Sets:
-    """A key's sets and phrasing weights, expanded for scoring."""
-    __slots__ = ("bag_uni", "bag_bi", "ctx_uni", "ctx_bi", "_phrasings", "_key", "_unis", "_bis", "_index")
+    """A key's sets and phrasing weights, expanded for scoring, each part when first needed: a key
+    compared one by one (`phrasings`) is often never covered again, so its answer's pairs need not be built."""
+    __slots__ = ("_bags", "_phrasings", "_key", "_unis", "_bis", "_index")
 
     def __init__(self, index: PhrasingIndex, k: _Key):
         codes = k.codes.split(SEP)
-        unis = self._unis = [frozenset(c) for c in codes]
-        bis = self._bis = [frozenset(_bigrams(c)) for c in codes]
-        self._key, self._index, self._phrasings = k, index, None
-        self.bag_uni = frozenset().union(*unis)
-        self.bag_bi = frozenset().union(*bis)
-        cu: set[str] = set()
-        cb: set[str] = set()
-        for code in k.context:
-            cu |= set(code)
-            cb |= _bigrams(code)
-        self.ctx_uni = frozenset(cu - self.bag_uni) if k.context else _EMPTY
-        self.ctx_bi = frozenset(cb - self.bag_bi) if k.context else _EMPTY
+        self._unis = [frozenset(c) for c in codes]
+        self._bis = [frozenset(_bigrams(c)) for c in codes]
+        self._key, self._index, self._phrasings, self._bags = k, index, None, None
+
+    @property
+    def bags(self) -> tuple[frozenset, frozenset, frozenset, frozenset]:
+        """Syllables and pairs of all its phrasings; those found only in its answer and quotes."""
+        if self._bags is None:
+            bag_uni, bag_bi = frozenset().union(*self._unis), frozenset().union(*self._bis)
+            cu: set[str] = set()
+            cb: set[str] = set()
+            for code in self._key.context:
+                cu |= set(code)
+                cb |= _bigrams(code)
+            self._bags = (bag_uni, bag_bi, frozenset(cu - bag_uni), frozenset(cb - bag_bi))
+        return self._bags
 
     @property
     def phrasings(self) -> list[tuple[str, frozenset, frozenset, float, float]]:
@@ -148,11 +153,11 @@ class PhrasingIndex:
         k = self._keys.pop(key, None)
         if k is None:
             return
-        sets = _Sets(self, k)
-        for c in sets.bag_uni:
+        bag_uni, bag_bi, _, _ = _Sets(self, k).bags
+        for c in bag_uni:
             self._df[c] -= 1
             _discard(self._post_uni, c, key)
-        for b in sets.bag_bi:
+        for b in bag_bi:
             _discard(self._post_bi, b, key)
         self._reweigh()
 
@@ -195,10 +200,9 @@ class PhrasingIndex:
         return s
 
     # ------------------------------------------------------------------ scoring
-    def _coverage(self, key: int, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
+    def _coverage(self, s: _Sets, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
         """How much of the question (IDF-weighted) this key's phrasings, answer and quotes contain."""
-        s = self._sets(key)
-        bu, bb, cu, cb = s.bag_uni, s.bag_bi, s.ctx_uni, s.ctx_bi
+        bu, bb, cu, cb = s.bags
         credit = {c: (1.0 if c in bu else CONTEXT_CREDIT if c in cu else 0.0) for c in q_uni}
         cov_uni = sum(w * credit[c] for c, w in q_uni.items()) / q_uni_total
         # Contiguity: of the question's pairs whose two syllables both occur for this key, how many
@@ -209,6 +213,32 @@ class PhrasingIndex:
             if credit[b[0]] and credit[b[1]]:
                 possible += w
                 found += w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
+        contiguity = found / possible if possible else (1.0 if n == 1 else 0.0)
+        return cov_uni * (0.5 + 0.5 * contiguity)
+
+    @staticmethod
+    def _coverage_from_text(k: _Key, q_set: set, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
+        """`_coverage` for a key whose sets are not cached, read straight off its joined strings: a
+        syllable or a pair occurs in a phrasing iff it is a substring of the SEP-joined codes. The same
+        sums in the same order, so the same float; building the sets would cost more than one question
+        saves (at 100,000 entries most candidates are not in the cache)."""
+        codes, context = k.codes, k.context
+        bag = q_set.intersection(codes)
+        ctx: set[str] = set()
+        for code in context:
+            ctx.update(q_set.intersection(code))
+        ctx -= bag
+        credited = bag | ctx
+        cov_uni = sum(w * (1.0 if c in bag else CONTEXT_CREDIT if c in ctx else 0.0)
+                      for c, w in q_uni.items()) / q_uni_total
+        possible = found = 0.0
+        for b, w in q_bi.items():
+            if b[0] in credited and b[1] in credited:
+                possible += w
+                if b in codes:
+                    found += w
+                elif any(b in code for code in context):
+                    found += CONTEXT_CREDIT * w
         contiguity = found / possible if possible else (1.0 if n == 1 else 0.0)
         return cov_uni * (0.5 + 0.5 * contiguity)
 
@@ -314,7 +344,12 @@ class PhrasingIndex:
 
     def _coverages(self, query: Prepared, keys) -> dict[int, float]:
         q_uni, q_bi, q_uni_total, _ = self._weights(query.code)
-        return {key: self._coverage(key, q_uni, q_bi, q_uni_total, len(query.code)) for key in keys}
+        n, q_set, cache, out = len(query.code), set(q_uni), self._cache, {}
+        for key in keys:
+            s = cache.get(key)
+            out[key] = self._coverage(s, q_uni, q_bi, q_uni_total, n) if s is not None else \
+                self._coverage_from_text(self._keys[key], q_set, q_uni, q_bi, q_uni_total, n)
+        return out
 
     def _exact(self, query: Prepared, keys, coverage_of: dict[int, float]) -> dict[int, Hit]:
         """Precision and exactness against each phrasing of each key; the best phrasing per key."""

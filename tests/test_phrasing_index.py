@@ -3,6 +3,7 @@ edits in place (update / remove) against a fresh index."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,20 @@ def test_edits_in_place_score_as_a_fresh_index(shipped):
     fresh = PhrasingIndex(new_items, context=new_context)
     assert _hits(index, queries) == _hits(fresh, queries)
     assert len(index) == len(fresh)
+
+
+def test_coverage_read_off_the_strings_equals_the_sets(shipped):
+    """Keys not in the set cache are covered from their joined strings: the very same float, for every key
+    and question, including keys with no phrasing context and questions with a single syllable."""
+    _, items, context, queries = shipped
+    index = PhrasingIndex(items, context=[kp for kp in context if kp[0] % 7])    # some keys without context
+    keys = sorted(index._keys)
+    asked = [q for q in queries if q.code]
+    one = replace(asked[0], text=asked[0].text[:1], code=asked[0].code[:1])
+    for q in [*asked, one]:
+        index._cache.clear()
+        from_text = index._coverages(q, keys)
+        for k in keys:
+            index._sets(k)
+        assert index._coverages(q, keys) == from_text
+    assert any(v > 0 for v in from_text.values())
