@@ -47,14 +47,6 @@ def db_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'bot.db'}"
 
 
-@pytest.fixture
-def app(db_url):
-    """A migrated temporary SQLite database with the knowledge files imported."""
-    application = open_app(load_settings(DATABASE_URL=db_url, _env_file=None))
-    yield application
-    application.db.dispose()
-
-
 @pytest.fixture(scope="session")
 def seeded_db_template(tmp_path_factory) -> Path:
     """A migrated database with the knowledge and example stations loaded, built once per session."""
@@ -62,6 +54,18 @@ def seeded_db_template(tmp_path_factory) -> Path:
     seeded = open_app(load_settings(DATABASE_URL=f"sqlite:///{path}", _env_file=None))
     seeded.db.dispose()          # closes the WAL so the single file is complete
     return path
+
+
+@pytest.fixture
+def app(seeded_db_template, tmp_path, db_url):
+    """A migrated temporary SQLite database (at db_url) with the knowledge files imported: a private copy
+    of the seeded template, opened as a start opens it (the files' fingerprint matches, so the import is
+    skipped). ~15 ms instead of ~0.6 s for migrating and importing anew."""
+    import shutil
+    shutil.copyfile(seeded_db_template, tmp_path / "bot.db")
+    application = open_app(load_settings(DATABASE_URL=db_url, _env_file=None))
+    yield application
+    application.db.dispose()
 
 
 @pytest.fixture
