@@ -1,6 +1,9 @@
-"""Shared fixtures: the shipped knowledge as an engine, and migrated temporary databases."""
+"""Shared fixtures: the shipped knowledge as an engine, and migrated temporary databases; and how the
+tests share the machine under pytest-xdist (pyproject's addopts: `-n 2`)."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import sys
 from pathlib import Path
 
@@ -15,6 +18,48 @@ from bot.live_knowledge import load_categories  # noqa: E402
 from bot.setup import open_app  # noqa: E402
 from knowledge.engine import AnswerEngine  # noqa: E402
 from knowledge.kbfiles import load_all  # noqa: E402
+
+
+class _RunLock:
+    """Lets a test marked `alone` run while no other test runs, under pytest-xdist: two flock()ed files
+    in the run's base temporary directory, which all its workers share. Every other test holds `run`
+    shared while it runs; an `alone` test holds it exclusively. The `gate` stops workers from starting
+    tests while an `alone` one waits, so it is not passed over."""
+
+    def __init__(self, directory: Path):
+        self._gate = open(directory / "alone.gate", "a")      # kept open (and the locks with it) all run
+        self._run = open(directory / "alone.run", "a")
+
+    @contextlib.contextmanager
+    def held(self, alone: bool):
+        mode = fcntl.LOCK_EX if alone else fcntl.LOCK_SH
+        fcntl.flock(self._gate, mode)
+        try:
+            fcntl.flock(self._run, mode)
+        finally:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._run, fcntl.LOCK_UN)
+
+
+_RUN_LOCK = pytest.StashKey[_RunLock]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Setup, call and teardown of each test inside the run lock (only in a pytest-xdist worker: a
+    plain run has one test at a time anyway)."""
+    config = item.config
+    if not hasattr(config, "workerinput"):
+        return (yield)
+    lock = config.stash.get(_RUN_LOCK, None)
+    if lock is None:
+        # A worker's base temporary directory is <the run's>/popen-gwN; the run's is new for every run.
+        lock = config.stash[_RUN_LOCK] = _RunLock(Path(config.option.basetemp).parent)
+    with lock.held(item.get_closest_marker("alone") is not None):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

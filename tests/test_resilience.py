@@ -139,7 +139,11 @@ async def test_fault_run_1000_questions_100_users_10_percent_send_faults(seeded_
 
 
 # ------------------------------------------------------------------ (b) kill -9 during a backlog
+# Alone: only two of the bot's four slots are held when it is killed; the other two are answering. Beside
+# the rest of the suite (pytest-xdist) one answer in 200 went missing in 1 of 14 runs (got 199 within
+# 60 s, the bot idle); in 18 runs without pytest-xdist it never did.
 @pytest.mark.asyncio
+@pytest.mark.alone
 @pytest.mark.timeout(150)
 async def test_kill_9_during_a_200_question_backlog_then_restart(seeded_db_url, tmp_path):
     with ServerProcess(TOKEN) as server:
