@@ -16,7 +16,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -200,44 +200,24 @@ class PhrasingIndex:
         return s
 
     # ------------------------------------------------------------------ scoring
-    def _coverage(self, s: _Sets, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
-        """How much of the question (IDF-weighted) this key's phrasings, answer and quotes contain."""
-        bu, bb, cu, cb = s.bags
-        credit = {c: (1.0 if c in bu else CONTEXT_CREDIT if c in cu else 0.0) for c in q_uni}
-        cov_uni = sum(w * credit[c] for c, w in q_uni.items()) / q_uni_total
+    @staticmethod
+    def _coverage(q_uni: dict, q_bi: dict, q_uni_total: float, n: int, bag: set, ctx: set,
+                  pair_in_bag: Callable[[str], bool], pair_in_ctx: Callable[[str], bool]) -> float:
+        """How much of the question (IDF-weighted) a key's phrasings (`bag`: the question's syllables found
+        there), answer and quotes (`ctx`: found only there) contain."""
+        cov_uni = sum(w * (1.0 if c in bag else CONTEXT_CREDIT if c in ctx else 0.0)
+                      for c, w in q_uni.items()) / q_uni_total
         # Contiguity: of the question's pairs whose two syllables both occur for this key, how many
         # occur as a pair. Scattered single syllables are weak evidence; an unmatched syllable inside
         # a phrase ("工匠要认定") is already paid for in cov_uni.
-        possible = found = 0.0
-        for b, w in q_bi.items():
-            if credit[b[0]] and credit[b[1]]:
-                possible += w
-                found += w if b in bb else CONTEXT_CREDIT * w if b in cb else 0.0
-        contiguity = found / possible if possible else (1.0 if n == 1 else 0.0)
-        return cov_uni * (0.5 + 0.5 * contiguity)
-
-    @staticmethod
-    def _coverage_from_text(k: _Key, q_set: set, q_uni: dict, q_bi: dict, q_uni_total: float, n: int) -> float:
-        """`_coverage` for a key whose sets are not cached, read straight off its joined strings: a
-        syllable or a pair occurs in a phrasing iff it is a substring of the SEP-joined codes. The same
-        sums in the same order, so the same float; building the sets would cost more than one question
-        saves (at 100,000 entries most candidates are not in the cache)."""
-        codes, context = k.codes, k.context
-        bag = q_set.intersection(codes)
-        ctx: set[str] = set()
-        for code in context:
-            ctx.update(q_set.intersection(code))
-        ctx -= bag
         credited = bag | ctx
-        cov_uni = sum(w * (1.0 if c in bag else CONTEXT_CREDIT if c in ctx else 0.0)
-                      for c, w in q_uni.items()) / q_uni_total
         possible = found = 0.0
         for b, w in q_bi.items():
             if b[0] in credited and b[1] in credited:
                 possible += w
-                if b in codes:
+                if pair_in_bag(b):
                     found += w
-                elif any(b in code for code in context):
+                elif pair_in_ctx(b):
                     found += CONTEXT_CREDIT * w
         contiguity = found / possible if possible else (1.0 if n == 1 else 0.0)
         return cov_uni * (0.5 + 0.5 * contiguity)
@@ -347,8 +327,21 @@ class PhrasingIndex:
         n, q_set, cache, out = len(query.code), set(q_uni), self._cache, {}
         for key in keys:
             s = cache.get(key)
-            out[key] = self._coverage(s, q_uni, q_bi, q_uni_total, n) if s is not None else \
-                self._coverage_from_text(self._keys[key], q_set, q_uni, q_bi, q_uni_total, n)
+            if s is not None:              # its sets, built for an earlier question
+                bu, bb, cu, cb = s.bags
+                out[key] = self._coverage(q_uni, q_bi, q_uni_total, n, q_set & bu, q_set & cu,
+                                          bb.__contains__, cb.__contains__)
+                continue
+            # Not cached (at 100,000 entries, most candidates): read off its joined strings, since a
+            # syllable or a pair occurs in a phrasing iff it is a substring of them. The same float as
+            # from the sets; building them would cost more than one question saves.
+            codes, context = self._keys[key].codes, self._keys[key].context
+            bag = q_set.intersection(codes)
+            ctx: set[str] = set()
+            for code in context:
+                ctx.update(q_set.intersection(code))
+            out[key] = self._coverage(q_uni, q_bi, q_uni_total, n, bag, ctx - bag, codes.__contains__,
+                                      lambda b, context=context: any(b in code for code in context))
         return out
 
     def _exact(self, query: Prepared, keys, coverage_of: dict[int, float]) -> dict[int, Hit]:

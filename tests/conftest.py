@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import shutil
 import sys
 from pathlib import Path
 
@@ -106,7 +107,6 @@ def app(seeded_db_template, tmp_path, db_url):
     """A migrated temporary SQLite database (at db_url) with the knowledge files imported: a private copy
     of the seeded template, opened as a start opens it (the files' fingerprint matches, so the import is
     skipped). ~15 ms instead of ~0.6 s for migrating and importing anew."""
-    import shutil
     shutil.copyfile(seeded_db_template, tmp_path / "bot.db")
     application = open_app(load_settings(DATABASE_URL=db_url, _env_file=None))
     yield application
@@ -116,7 +116,6 @@ def app(seeded_db_template, tmp_path, db_url):
 @pytest.fixture
 def seeded_db_url(seeded_db_template, tmp_path) -> str:
     """A private copy of the seeded database: open it with open_app(..., load_knowledge=False) in ~30 ms."""
-    import shutil
     target = tmp_path / "seeded.db"
     shutil.copyfile(seeded_db_template, target)
     return f"sqlite:///{target}"
